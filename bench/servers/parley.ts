@@ -1,0 +1,57 @@
+import { createApp } from '../../packages/server/src/app.js';
+import { loadConfig } from '../../packages/server/src/config/config.js';
+import { Session } from 'node:inspector';
+import { writeFileSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
+import { applyVariant } from './parley-variants.js';
+
+/**
+ * Parley for the single-process scenarios: the real app (createApp, as main.ts runs it) with the configuration from
+ * the environment, plus a control channel to the bench runner (ready, gc, stop). BENCH_VARIANT names a hot-path
+ * technique to turn off, for the before/after comparison (variants.ts); empty runs Parley as shipped.
+ */
+applyVariant(process.env.BENCH_VARIANT ?? '');
+const app = await createApp(loadConfig(process.env));
+const port = await app.start();
+process.send?.({ ready: true, port });
+
+// CPU profile of the measured window only (bench --profile): started and stopped by the runner.
+const inspector = new Session();
+inspector.connect();
+const post = (method: string, params?: object) =>
+  new Promise<unknown>((resolve, reject) =>
+    inspector.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+  );
+
+process.on('message', (m: { cmd?: string; file?: string }) => {
+  if (m.cmd === 'heap' && m.file) {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    process.send?.({ heap: writeHeapSnapshot(m.file) });
+  }
+  if (m.cmd === 'profile-start') {
+    void post('Profiler.enable')
+      .then(() => post('Profiler.setSamplingInterval', { interval: 200 }))
+      .then(() => post('Profiler.start'));
+  }
+  if (m.cmd === 'profile-stop' && m.file) {
+    const file = m.file;
+    void post('Profiler.stop').then((r) => {
+      writeFileSync(file, JSON.stringify((r as { profile: unknown }).profile));
+      process.send?.({ profiled: file });
+    });
+  }
+  if (m.cmd === 'gc') {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    gc?.();
+    process.send?.({ gc: true });
+  }
+  if (m.cmd === 'stop') {
+    app.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  }
+});
+process.on('disconnect', () => process.exit(0));

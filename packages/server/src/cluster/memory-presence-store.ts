@@ -1,0 +1,91 @@
+import type { DeviceStatus, PresenceStatus } from '@parley/protocol';
+import { type PresenceEntry, type PresenceStore, rollUp, type StatusChange } from './presence-store.js';
+
+interface Entry {
+  state: DeviceStatus;
+  expiresAt: number;
+}
+
+/** Presence for a single node: each user's connections, their states and expiry times, in memory. */
+export class MemoryPresenceStore implements PresenceStore {
+  private byUser = new Map<string, Map<string, Entry>>();
+
+  constructor(
+    private readonly ttlMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async set(userId: string, connectionId: string, state: DeviceStatus): Promise<StatusChange> {
+    const now = this.now();
+    let conns = this.byUser.get(userId);
+    const before = this.status(conns, now);
+    if (!conns) {
+      conns = new Map();
+      this.byUser.set(userId, conns);
+    }
+    conns.set(connectionId, { state, expiresAt: now + this.ttlMs });
+    return { before, after: this.status(conns, now) };
+  }
+
+  async remove(userId: string, connectionId: string): Promise<StatusChange> {
+    const now = this.now();
+    const conns = this.byUser.get(userId);
+    if (!conns) return { before: 'offline', after: 'offline' };
+    const before = this.status(conns, now);
+    conns.delete(connectionId);
+    const after = this.status(conns, now);
+    if (after === 'offline') this.byUser.delete(userId);
+    return { before, after };
+  }
+
+  async refresh(entries: readonly PresenceEntry[]): Promise<void> {
+    const now = this.now();
+    for (const { userId, connectionId } of entries) {
+      const entry = this.byUser.get(userId)?.get(connectionId);
+      if (entry) entry.expiresAt = now + this.ttlMs;
+    }
+    // Forget users whose entries all expired a TTL ago (their node stopped refreshing them).
+    for (const [userId, conns] of this.byUser) {
+      if (![...conns.values()].some((e) => e.expiresAt + this.ttlMs > now)) this.byUser.delete(userId);
+    }
+  }
+
+  async statuses(userIds: readonly string[]): Promise<Map<string, PresenceStatus>> {
+    const now = this.now();
+    const out = new Map<string, PresenceStatus>();
+    for (const id of userIds) {
+      const status = this.status(this.byUser.get(id), now);
+      if (status !== 'offline') out.set(id, status);
+    }
+    return out;
+  }
+
+  async onlineCount(): Promise<number> {
+    const now = this.now();
+    let n = 0;
+    for (const conns of this.byUser.values()) if (this.status(conns, now) !== 'offline') n++;
+    return n;
+  }
+
+  async onlineUsers(limit: number) {
+    const now = this.now();
+    const out: { userId: string; connections: number; status: PresenceStatus }[] = [];
+    for (const [userId, conns] of this.byUser) {
+      if (out.length >= limit) break;
+      const live = [...conns.values()].filter((e) => e.expiresAt > now);
+      if (live.length > 0) out.push({ userId, connections: live.length, status: rollUp(live.map((e) => e.state)) });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.byUser.clear();
+  }
+
+  private status(conns: Map<string, Entry> | undefined, now: number): PresenceStatus {
+    if (!conns) return 'offline';
+    const live: DeviceStatus[] = [];
+    for (const e of conns.values()) if (e.expiresAt > now) live.push(e.state);
+    return rollUp(live);
+  }
+}

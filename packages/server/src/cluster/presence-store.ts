@@ -1,0 +1,47 @@
+import type { DeviceStatus, PresenceStatus } from '@parley/protocol';
+
+export interface StatusChange {
+  before: PresenceStatus;
+  after: PresenceStatus;
+}
+
+/** A user's status from their devices' states: busy beats online beats away; no device is offline. */
+export function rollUp(states: Iterable<DeviceStatus>): PresenceStatus {
+  let best: PresenceStatus = 'offline';
+  for (const s of states) {
+    if (s === 'busy') return 'busy';
+    if (s === 'online') best = 'online';
+    else if (best === 'offline') best = 'away';
+  }
+  return best;
+}
+
+/** One connected device's entry. */
+export interface PresenceEntry {
+  userId: string;
+  connectionId: string;
+}
+
+/**
+ * The state of every connected device, across every node. Best effort, with a TTL: an entry expires unless the
+ * node holding its connection refreshes it, so the users of a node that dies go offline by themselves within
+ * the TTL. A user's status is rollUp() of their unexpired entries (the same on every node).
+ */
+export interface PresenceStore {
+  /** Sets (adding if new) one connection's state, valid for a TTL; returns the user's status before and after. */
+  set(userId: string, connectionId: string, state: DeviceStatus): Promise<StatusChange>;
+  /** Removes one connection; returns the user's rolled-up status before and after. */
+  remove(userId: string, connectionId: string): Promise<StatusChange>;
+  /**
+   * Extends the entries of these connections by a TTL from now; an entry removed meanwhile is not brought back.
+   * Each node calls it for all of its connections at least every TTL / 3.
+   */
+  refresh(entries: readonly PresenceEntry[]): Promise<void>;
+  /** Status of each given user that is not offline. */
+  statuses(userIds: readonly string[]): Promise<Map<string, PresenceStatus>>;
+  /** Users with at least one unexpired entry, across every node. */
+  onlineCount(): Promise<number>;
+  /** Up to `limit` users that are not offline, with their connection counts. */
+  onlineUsers(limit: number): Promise<{ userId: string; connections: number; status: PresenceStatus }[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,85 @@
+/**
+ * Lua scripts of the Redis presence store; each runs atomically, so nodes updating one user at once serialize.
+ * Layout: hash <prefix>presence:u:<user> (connection -> "<expiresAt>|<state>") and sorted set
+ * <prefix>presence:online (user -> latest expiresAt among their entries). Times come from the caller's clock.
+ * A field expired for over a TTL is deleted when its user is next written; keys carry a generous PEXPIRE
+ * only as garbage collection (correctness comes from the stored expiry times).
+ */
+
+/** Shared part: reads the user's entries into live (unexpired) states, dropping long-expired fields. */
+const READ = `
+local now = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local live = {}
+local flat = redis.call('HGETALL', KEYS[1])
+for i = 1, #flat, 2 do
+  local v = flat[i + 1]
+  local sep = string.find(v, '|', 1, true)
+  local exp = tonumber(string.sub(v, 1, sep - 1))
+  if exp > now then
+    live[flat[i]] = { exp, string.sub(v, sep + 1) }
+  elseif exp + ttl < now then
+    redis.call('HDEL', KEYS[1], flat[i])
+  end
+end
+local function states(t)
+  local out = {}
+  for _, e in pairs(t) do out[#out + 1] = e[2] end
+  return table.concat(out, ',')
+end
+local function latest(t)
+  local m = 0
+  for _, e in pairs(t) do if e[1] > m then m = e[1] end end
+  return m
+end
+`;
+
+/** KEYS: user hash, online zset. ARGV: connection, now, ttl, gcMs, user, state. Returns {before, after} states. */
+export const SET_SCRIPT = `${READ}
+local before = states(live)
+live[ARGV[1]] = { now + ttl, ARGV[6] }
+redis.call('HSET', KEYS[1], ARGV[1], string.format('%d|%s', now + ttl, ARGV[6]))
+redis.call('ZADD', KEYS[2], latest(live), ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return { before, states(live) }
+`;
+
+/** KEYS: user hash, online zset. ARGV: connection, now, ttl, gcMs, user. Returns {before, after} states. */
+export const REMOVE_SCRIPT = `${READ}
+local before = states(live)
+live[ARGV[1]] = nil
+redis.call('HDEL', KEYS[1], ARGV[1])
+local m = latest(live)
+if m == 0 then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[5])
+else
+  redis.call('ZADD', KEYS[2], m, ARGV[5])
+end
+return { before, states(live) }
+`;
+
+/**
+ * KEYS: online zset, then one user hash per entry. ARGV: now, ttl, gcMs, then user and connection per entry.
+ * Extends the entries that still exist; returns how many no longer did. Also forgets users expired a TTL ago.
+ */
+export const REFRESH_SCRIPT = `
+local now = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local exp = string.format('%d', now + ttl)
+local missing = 0
+for i = 2, #KEYS do
+  local conn = ARGV[2 * i + 1]
+  local v = redis.call('HGET', KEYS[i], conn)
+  if v then
+    local sep = string.find(v, '|', 1, true)
+    redis.call('HSET', KEYS[i], conn, exp .. '|' .. string.sub(v, sep + 1))
+    redis.call('ZADD', KEYS[1], 'GT', exp, ARGV[2 * i])
+    redis.call('PEXPIRE', KEYS[i], ARGV[3])
+  else
+    missing = missing + 1
+  end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('(%d', now - ttl))
+return missing
+`;

@@ -1,0 +1,233 @@
+import { hostname } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from './config-error.js';
+import { type Env, readEnum, readInt, readList, readOptional, readString, readUrl } from './parse-env.js';
+
+export type DmPolicy = 'open' | 'friends';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/**
+ * The whole configuration, validated and frozen. The environment is read here and nowhere else.
+ * Every field is documented, with its variable and default, in docs/configuration.md.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  database: DatabaseConfig;
+  /** Redis for the bus between nodes and the shared presence (REDIS_URL); null = one node, in memory. */
+  redis: { url: string; prefix: string } | null;
+  /** Server processes sharing the port on this machine (PARLEY_WORKERS, default 1); > 1 needs PostgreSQL and Redis. */
+  workers: number;
+  nodeId: string;
+  logLevel: LogLevel;
+  auth: {
+    /** HS256 secret for host tokens and Parley's own tokens; null = generate one and keep it in dataDir. */
+    jwtSecret: string | null;
+    issuer: string | null;
+    audience: string | null;
+    jwksUrl: string | null;
+    accessTokenTtlSec: number;
+    refreshTokenTtlSec: number;
+    registration: 'open' | 'closed';
+  };
+  serverKey: string | null;
+  allowedOrigins: string[];
+  dmPolicy: DmPolicy;
+  limits: {
+    maxFrameBytes: number;
+    maxMessageChars: number;
+    maxMetadataBytes: number;
+    messagesPerSec: number;
+    messagesBurst: number;
+    framesPerSec: number;
+    framesBurst: number;
+    sendBufferBytes: number;
+  };
+  heartbeat: { intervalMs: number; timeoutMs: number; authTimeoutMs: number };
+  /** ttlMs: a device's presence entry expires unless its node refreshes it (every ttlMs / 3); a dead node's users go offline within it. */
+  presence: { graceMs: number; awayAfterMs: number; typingTtlMs: number; ttlMs: number };
+  /** Catch-up replays at most this many messages per conversation; beyond it the client is told to page. */
+  syncReplayLimit: number;
+  webhook: { url: string; secret: string; maxAttempts: number; retryBaseMs: number; timeoutMs: number } | null;
+  shutdownTimeoutMs: number;
+  /** PARLEY_WEB_DIR: the built web app served at `/` (default packages/web/dist in this repository). */
+  webDir: string;
+}
+
+/** The store: one SQLite file (the default), or PostgreSQL (DATABASE_URL=postgres://..., for cluster mode). */
+export type DatabaseConfig =
+  | { kind: 'sqlite'; path: string; synchronous: 'full' | 'normal' }
+  | {
+      kind: 'postgres';
+      url: string;
+      /** Connections per process (PARLEY_PG_POOL_MAX, default 10). */
+      poolMax: number;
+      /** A connection attempt or a query slower than this fails with UNAVAILABLE (PARLEY_PG_TIMEOUT_MS, 5000). */
+      timeoutMs: number;
+      path?: never;
+    };
+
+const DAY = 86_400;
+/** packages/web/dist of this repository (this file is packages/server/src/config/config.ts). */
+const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../web/dist', import.meta.url));
+
+function readDatabase(env: Env, dataDir: string): DatabaseConfig {
+  const synchronous = readEnum(env, 'PARLEY_SQLITE_SYNC', ['full', 'normal'] as const, 'full');
+  const raw = readOptional(env, 'DATABASE_URL');
+  if (raw === null) return { kind: 'sqlite', path: resolve(dataDir, 'parley.db'), synchronous };
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a valid PostgreSQL URL like postgres://user@host:5432/parley');
+    }
+    if (url.hostname === '' && !url.searchParams.has('host')) {
+      throw new ConfigError('DATABASE_URL', 'names no PostgreSQL host, as in postgres://user@host:5432/parley');
+    }
+    return {
+      kind: 'postgres',
+      url: raw,
+      poolMax: readInt(env, 'PARLEY_PG_POOL_MAX', 10, 1, 1_000),
+      timeoutMs: readInt(env, 'PARLEY_PG_TIMEOUT_MS', 5_000, 100, 600_000),
+    };
+  }
+  const path = raw.replace(/^sqlite:(\/\/)?/, '').replace(/^file:(\/\/)?/, '');
+  if (path === '') throw new ConfigError('DATABASE_URL', 'the SQLite path is empty');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+    throw new ConfigError('DATABASE_URL', `unsupported scheme in "${raw}"; use a SQLite file path`);
+  }
+  return { kind: 'sqlite', path: isAbsolute(path) ? path : resolve(path), synchronous };
+}
+
+function readRedis(env: Env): Config['redis'] {
+  const url = readUrl(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const prefix = readString(env, 'PARLEY_REDIS_PREFIX', 'parley:');
+  if (!/^[A-Za-z0-9_.:{}-]{1,64}$/.test(prefix)) {
+    throw new ConfigError('PARLEY_REDIS_PREFIX', 'must be 1-64 characters of A-Z a-z 0-9 _ . : - { }');
+  }
+  return url === null ? null : { url, prefix };
+}
+
+function readWorkers(env: Env, database: DatabaseConfig, redis: Config['redis']): number {
+  const workers = readInt(env, 'PARLEY_WORKERS', 1, 1, 256);
+  if (workers > 1 && (database.kind !== 'postgres' || redis === null)) {
+    throw new ConfigError(
+      'PARLEY_WORKERS',
+      `${workers} processes need PostgreSQL (DATABASE_URL=postgres://...) and Redis (REDIS_URL): ` +
+        'a SQLite file cannot be shared by several processes, nor can in-memory fan-out and presence',
+    );
+  }
+  return workers;
+}
+
+function readSecret(env: Env, name: string, minLength: number): string | null {
+  const v = readOptional(env, name);
+  if (v !== null && v.length < minLength) throw new ConfigError(name, `must be at least ${minLength} characters`);
+  return v;
+}
+
+function readWebhook(env: Env): Config['webhook'] {
+  const url = readUrl(env, 'PARLEY_WEBHOOK_URL', ['https:', 'http:']);
+  const secret = readSecret(env, 'PARLEY_WEBHOOK_SECRET', 16);
+  if (url === null) {
+    if (secret !== null) throw new ConfigError('PARLEY_WEBHOOK_SECRET', 'is set but PARLEY_WEBHOOK_URL is not');
+    return null;
+  }
+  if (secret === null) throw new ConfigError('PARLEY_WEBHOOK_SECRET', 'is required when PARLEY_WEBHOOK_URL is set');
+  return {
+    url,
+    secret,
+    maxAttempts: readInt(env, 'PARLEY_WEBHOOK_MAX_ATTEMPTS', 6, 1, 100),
+    retryBaseMs: readInt(env, 'PARLEY_WEBHOOK_RETRY_BASE_MS', 1_000, 10, 3_600_000),
+    timeoutMs: readInt(env, 'PARLEY_WEBHOOK_TIMEOUT_MS', 5_000, 100, 120_000),
+  };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = resolve(readString(env, 'PARLEY_DATA_DIR', './data'));
+  const heartbeatIntervalMs = readInt(env, 'PARLEY_HEARTBEAT_INTERVAL_MS', 25_000, 100, 3_600_000);
+  const heartbeatTimeoutMs = readInt(env, 'PARLEY_HEARTBEAT_TIMEOUT_MS', 60_000, 200, 7_200_000);
+  if (heartbeatTimeoutMs <= heartbeatIntervalMs) {
+    throw new ConfigError('PARLEY_HEARTBEAT_TIMEOUT_MS', 'must be greater than PARLEY_HEARTBEAT_INTERVAL_MS');
+  }
+  const origins = readList(env, 'PARLEY_ALLOWED_ORIGINS', ['*']);
+  for (const o of origins) {
+    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) {
+      throw new ConfigError('PARLEY_ALLOWED_ORIGINS', `"${o}" is not an origin like https://app.example.com or *`);
+    }
+  }
+  const messagesPerSec = readInt(env, 'PARLEY_RATE_MESSAGES_PER_SEC', 20, 1, 1_000_000);
+  const framesPerSec = readInt(env, 'PARLEY_RATE_FRAMES_PER_SEC', 100, 1, 1_000_000);
+  const database = readDatabase(env, dataDir);
+  const redis = readRedis(env);
+  if (redis !== null && readOptional(env, 'PARLEY_JWT_SECRET') === null) {
+    throw new ConfigError(
+      'PARLEY_JWT_SECRET',
+      'is required with REDIS_URL: every node must sign and verify tokens with the same secret',
+    );
+  }
+  const config: Config = {
+    port: readInt(env, 'PORT', 3000, 0, 65_535),
+    host: readString(env, 'HOST', '0.0.0.0'),
+    dataDir,
+    database,
+    redis,
+    workers: readWorkers(env, database, redis),
+    nodeId: readString(env, 'PARLEY_NODE_ID', `${hostname()}-${process.pid}`),
+    logLevel: readEnum(
+      env,
+      'PARLEY_LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+      'info',
+    ),
+    auth: {
+      jwtSecret: readSecret(env, 'PARLEY_JWT_SECRET', 32),
+      issuer: readOptional(env, 'PARLEY_JWT_ISSUER'),
+      audience: readOptional(env, 'PARLEY_JWT_AUDIENCE'),
+      jwksUrl: readUrl(env, 'PARLEY_JWKS_URL', ['https:', 'http:']),
+      accessTokenTtlSec: readInt(env, 'PARLEY_ACCESS_TOKEN_TTL_SEC', 900, 10, 30 * DAY),
+      refreshTokenTtlSec: readInt(env, 'PARLEY_REFRESH_TOKEN_TTL_SEC', 30 * DAY, 60, 365 * DAY),
+      registration: readEnum(env, 'PARLEY_REGISTRATION', ['open', 'closed'] as const, 'open'),
+    },
+    serverKey: readSecret(env, 'PARLEY_SERVER_KEY', 16),
+    allowedOrigins: origins,
+    dmPolicy: readEnum(env, 'PARLEY_DM_POLICY', ['open', 'friends'] as const, 'open'),
+    limits: {
+      maxFrameBytes: readInt(env, 'PARLEY_MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+      maxMessageChars: readInt(env, 'PARLEY_MAX_MESSAGE_CHARS', 4000, 1, 1_000_000),
+      maxMetadataBytes: readInt(env, 'PARLEY_MAX_METADATA_BYTES', 8 * 1024, 0, 1024 * 1024),
+      messagesPerSec,
+      messagesBurst: readInt(env, 'PARLEY_RATE_MESSAGES_BURST', messagesPerSec * 2, 1, 10_000_000),
+      framesPerSec,
+      framesBurst: readInt(env, 'PARLEY_RATE_FRAMES_BURST', framesPerSec * 2, 1, 10_000_000),
+      sendBufferBytes: readInt(env, 'PARLEY_SEND_BUFFER_BYTES', 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    },
+    heartbeat: {
+      intervalMs: heartbeatIntervalMs,
+      timeoutMs: heartbeatTimeoutMs,
+      authTimeoutMs: readInt(env, 'PARLEY_AUTH_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
+    presence: {
+      graceMs: readInt(env, 'PARLEY_PRESENCE_GRACE_MS', 5_000, 0, 600_000),
+      awayAfterMs: readInt(env, 'PARLEY_AWAY_AFTER_MS', 300_000, 0, 86_400_000),
+      typingTtlMs: readInt(env, 'PARLEY_TYPING_TTL_MS', 6_000, 500, 60_000),
+      ttlMs: readInt(env, 'PARLEY_PRESENCE_TTL_MS', 60_000, 300, 3_600_000),
+    },
+    syncReplayLimit: readInt(env, 'PARLEY_SYNC_REPLAY_LIMIT', 2_000, 1, 1_000_000),
+    webhook: readWebhook(env),
+    shutdownTimeoutMs: readInt(env, 'PARLEY_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    webDir: resolve(readString(env, 'PARLEY_WEB_DIR', DEFAULT_WEB_DIR)),
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

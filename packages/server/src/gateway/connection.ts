@@ -1,0 +1,45 @@
+import type { DeviceStatus } from '@parley/protocol';
+import type { DomainEvent } from '../services/events.js';
+import type { Dialect } from './dialect.js';
+import type { Transport } from './transport.js';
+
+/** One WebSocket connection (one device). Plain fields, no closures: tens of thousands of these stay small. */
+export class Connection {
+  userId: string | null = null;
+  deviceId: string | null = null;
+  tokenExpiresAt: number | null = null;
+  /** Last frame or pong of any kind (heartbeat). */
+  lastSeenAt: number;
+  /** Last frame that shows the user is active (anything but ping): drives automatic away. */
+  lastActivityAt: number;
+  status: DeviceStatus = 'online';
+  /** True when the client set its state itself: automatic away leaves it alone. */
+  statusManual = false;
+  /** While a sync runs, live events for this connection wait here, to follow the replay in order. */
+  holding: DomainEvent[] | null = null;
+  pinged = false;
+  closed = false;
+  /** Frames due to this socket, written together once per tick. */
+  pending: (string | Buffer)[] = [];
+  pendingBytes = 0;
+  dirty = false;
+  /** Frames of this connection are handled in order: each waits for the previous one. */
+  chain: Promise<void> = Promise.resolve();
+  /** Per-dialect state (e.g. a seed's device id). */
+  state: Record<string, unknown> = {};
+
+  constructor(
+    readonly id: string,
+    readonly transport: Transport,
+    /**
+     * Who encodes this connection's events. Fixed once the client is identified; a path shared by several seed
+     * protocols (/ws: seeds 000 and 004) opens with a dialect that hands the connection over on its first frame.
+     */
+    public dialect: Dialect,
+    readonly openedAt: number,
+    readonly ip: string,
+  ) {
+    this.lastSeenAt = openedAt;
+    this.lastActivityAt = openedAt;
+  }
+}

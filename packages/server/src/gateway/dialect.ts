@@ -1,0 +1,20 @@
+import type { VerifiedToken } from '../auth/token-service.js';
+import type { AppError } from '../errors.js';
+import type { DomainEvent } from '../services/events.js';
+import type { Connection } from './connection.js';
+
+/**
+ * One client protocol spoken on one WebSocket path: a thin codec over the shared services.
+ * The canonical protocol is one dialect; each seed's protocol is another.
+ */
+export interface Dialect {
+  readonly name: string;
+  /** Renders a domain event for this dialect's clients, or null when they have no such event. Called once per event. */
+  encode(event: DomainEvent): string | null;
+  /** The socket is open and authenticated with the token that came with the upgrade. */
+  authenticated(conn: Connection, token: VerifiedToken, requestId?: string): void;
+  /** The token that came with the upgrade was refused: tell the client in this dialect's words, then close. */
+  refused(conn: Connection, error: AppError): void;
+  /** Handles one text frame. The frames of one connection are handled one after another. */
+  frame(conn: Connection, text: string): Promise<void>;
+}

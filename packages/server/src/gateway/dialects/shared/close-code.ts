@@ -1,0 +1,9 @@
+import { CLOSE_CODES } from '@parley/protocol';
+import type { AppError } from '../../../errors.js';
+
+/** The close code for an authentication refusal: terminal for a bad token, retryable when the check failed. */
+export function closeCodeFor(error: AppError): number {
+  if (error.code === 'TOKEN_EXPIRED') return CLOSE_CODES.TOKEN_EXPIRED;
+  if (error.code === 'DEVICE_REVOKED') return CLOSE_CODES.DEVICE_REVOKED;
+  return error.retryable ? CLOSE_CODES.TRY_AGAIN_LATER : CLOSE_CODES.AUTH_FAILED;
+}

@@ -1,0 +1,132 @@
+import type { BusMessage } from '../cluster/bus.js';
+import type { Connection } from './connection.js';
+import type { Dialect } from './dialect.js';
+
+type Deliver = Extract<BusMessage, { kind: 'deliver' }>;
+
+/**
+ * The node-local registry of connections (user -> devices) and the only writer to sockets.
+ * - An event is encoded once per dialect, and the same Buffer is queued to every recipient socket.
+ * - Frames due to one socket within a tick are written together (corked): one syscall per socket per tick.
+ * - A socket whose unsent data exceeds the send-buffer limit is reported as a slow consumer (it is closed and
+ *   catches up from the store after reconnecting), so one slow reader cannot grow memory or delay the others.
+ * Order: frames reach each socket in the order they were queued.
+ */
+export class Hub {
+  readonly all = new Set<Connection>();
+  private byUser = new Map<string, Set<Connection>>();
+  private dirty: Connection[] = [];
+  private flushScheduled = false;
+
+  constructor(
+    private readonly sendBufferBytes: number,
+    private readonly onSlowConsumer: (conn: Connection) => void,
+    private readonly onFramesOut: (n: number) => void,
+  ) {}
+
+  track(conn: Connection): void {
+    this.all.add(conn);
+  }
+
+  /** Registers an authenticated connection under its user. */
+  bind(conn: Connection): void {
+    const userId = conn.userId as string;
+    let set = this.byUser.get(userId);
+    if (!set) {
+      set = new Set();
+      this.byUser.set(userId, set);
+    }
+    set.add(conn);
+  }
+
+  remove(conn: Connection): void {
+    this.all.delete(conn);
+    if (conn.userId === null) return;
+    const set = this.byUser.get(conn.userId);
+    if (set?.delete(conn) && set.size === 0) this.byUser.delete(conn.userId);
+  }
+
+  connectionsOf(userId: string): ReadonlySet<Connection> | undefined {
+    return this.byUser.get(userId);
+  }
+
+  get connectionCount(): number {
+    return this.all.size;
+  }
+
+  get userCount(): number {
+    return this.byUser.size;
+  }
+
+  deliver(message: Deliver): void {
+    const encoded = new Map<Dialect, Buffer | null>();
+    for (const userId of message.to) {
+      const conns = this.byUser.get(userId);
+      if (!conns) continue;
+      for (const conn of conns) {
+        if (conn.id === message.skipConnectionId) continue;
+        if (conn.holding !== null) {
+          conn.holding.push(message.event);
+          continue;
+        }
+        let frame = encoded.get(conn.dialect);
+        if (frame === undefined) {
+          const text = conn.dialect.encode(message.event);
+          frame = text === null ? null : Buffer.from(text);
+          encoded.set(conn.dialect, frame);
+        }
+        if (frame !== null) this.write(conn, frame);
+      }
+    }
+  }
+
+  /** The connections of one device of a user on this node. */
+  devicesConnections(userId: string, deviceId: string): Connection[] {
+    return [...(this.byUser.get(userId) ?? [])].filter((c) => c.deviceId === deviceId);
+  }
+
+  /** Queues one frame to a socket; it is written with the others due this tick. */
+  write(conn: Connection, frame: string | Buffer): void {
+    if (conn.closed) return;
+    conn.pending.push(frame);
+    if (!conn.dirty) {
+      conn.dirty = true;
+      this.dirty.push(conn);
+      // What the socket has not sent yet only shrinks until this tick's flush: read it once per tick.
+      conn.pendingBytes = conn.transport.bufferedAmount;
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flushNow);
+      }
+    }
+    conn.pendingBytes += frame.length;
+    if (conn.pendingBytes > this.sendBufferBytes) {
+      conn.pending = [];
+      conn.pendingBytes = 0;
+      this.onSlowConsumer(conn);
+    }
+  }
+
+  private readonly flushNow = () => this.flush();
+
+  /** Writes every queued frame now. */
+  flush(): void {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    this.dirty = [];
+    let frames = 0;
+    for (const conn of dirty) {
+      conn.dirty = false;
+      conn.pendingBytes = 0;
+      const pending = conn.pending;
+      if (pending.length === 0 || conn.closed || !conn.transport.open) {
+        pending.length = 0;
+        continue;
+      }
+      conn.transport.write(pending);
+      frames += pending.length;
+      pending.length = 0;
+    }
+    if (frames > 0) this.onFramesOut(frames);
+  }
+}

@@ -1,0 +1,79 @@
+import type { DeviceStatus } from '@parley/protocol';
+import type { VerifiedToken } from '../auth/token-service.js';
+import type { DeviceService } from '../services/device-service.js';
+import type { DeviceInfo } from '../storage/records.js';
+import type { Logger } from '../logger.js';
+import type { PresenceService } from '../services/presence-service.js';
+import type { UserService } from '../services/user-service.js';
+import type { Connection } from './connection.js';
+import type { Hub } from './hub.js';
+
+/** Binds connections to users (and presence), and closes them: the one place a connection ends. */
+export class Sessions {
+  constructor(
+    private readonly hub: Hub,
+    private readonly users: UserService,
+    private readonly presence: PresenceService,
+    private readonly devices: DeviceService,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Makes the connection the user's (and its device's: the token's `did`, else the one the client named);
+   * false when it closed meanwhile. Throws DEVICE_REVOKED for a revoked device.
+   */
+  async attach(conn: Connection, token: VerifiedToken, device?: { id: string; info: DeviceInfo }): Promise<boolean> {
+    await this.users.ensureFromToken(token);
+    const deviceId = token.deviceId ?? device?.id ?? null;
+    if (deviceId !== null)
+      await this.devices.attach(token.userId, deviceId, device?.id === deviceId ? device.info : {});
+    if (conn.closed) return false;
+    conn.userId = token.userId;
+    conn.deviceId = deviceId;
+    conn.tokenExpiresAt = token.expiresAt;
+    this.hub.bind(conn);
+    await this.presence.connected(token.userId, conn.id, conn.status);
+    return true;
+  }
+
+  /** A frame that shows the user active: undoes automatic away. */
+  activity(conn: Connection, now: number): void {
+    conn.lastActivityAt = now;
+    if (conn.status === 'away' && !conn.statusManual && conn.userId !== null) this.setStatus(conn, 'online', false);
+  }
+
+  /** Sets the device's presence state (manual: set by the client, not by automatic away). */
+  setStatus(conn: Connection, status: DeviceStatus, manual: boolean): Promise<unknown> {
+    conn.status = status;
+    conn.statusManual = manual && status !== 'online';
+    const done = this.presence.setState(conn.userId as string, conn.id, status);
+    done.catch((err) => this.log.warn({ err }, 'presence update failed'));
+    return done;
+  }
+
+  /**
+   * Closes a connection with a code: any final frame and everything queued are written first. The connection
+   * leaves the hub and presence at once, even if the peer never completes the closing handshake.
+   */
+  close(conn: Connection, code: number, reason: string, finalFrame?: string): void {
+    if (conn.closed) return;
+    if (finalFrame !== undefined) this.hub.write(conn, finalFrame);
+    if (conn.transport.open) {
+      conn.transport.write(conn.pending);
+      conn.transport.close(code, reason);
+    }
+    this.closed(conn);
+  }
+
+  /** The socket is gone (or going): forget it. Idempotent. */
+  closed(conn: Connection): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    conn.pending = [];
+    conn.pendingBytes = 0;
+    this.hub.remove(conn);
+    if (conn.userId !== null) {
+      this.presence.disconnected(conn.userId, conn.id).catch((err) => this.log.warn({ err }, 'presence update failed'));
+    }
+  }
+}

@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CLOSE_CODES, SUBPROTOCOL } from '@parley/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { VerifiedToken } from '../auth/token-service.js';
+import { AppError, toAppError } from '../errors.js';
+import { DEVICE_ID } from '../auth/token-service.js';
+import { parseDeviceId } from '../validation/device.js';
+import { Connection } from './connection.js';
+import type { GatewayContext } from './context.js';
+import type { Dialect } from './dialect.js';
+import { TurnBudget } from './turn-budget.js';
+import { WsTransport } from './ws-transport.js';
+
+type UpgradeAuth = { token: VerifiedToken } | { error: AppError } | null;
+
+/** Enough that a node at ordinary load never meets it; small enough that a turn under overload stays short. */
+const FRAMES_PER_TURN = 512;
+
+/**
+ * The WebSocket edge: routes each upgrade to the dialect of its path, checks the browser Origin, verifies a token
+ * that came with the upgrade (Authorization header or `token` / `access_token` query), and feeds frames to the
+ * dialect one at a time per connection.
+ */
+export class WsGateway {
+  private readonly wss: WebSocketServer;
+  private readonly routes = new Map<string, Dialect>();
+  private readonly foreign: string[] = [];
+  private draining = false;
+  /** Frames handled per event-loop turn: beyond it, frames wait for a later turn (turn-budget.ts). */
+  private readonly turns = new TurnBudget(FRAMES_PER_TURN);
+
+  constructor(private readonly ctx: GatewayContext) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: ctx.config.limits.maxFrameBytes,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+  }
+
+  route(path: string, dialect: Dialect): void {
+    this.routes.set(path, dialect);
+  }
+
+  handles(path: string): boolean {
+    return this.routes.has(path);
+  }
+
+  /** Upgrades under this path prefix belong to another server on the same port (Socket.IO): left untouched here. */
+  leaveAlone(pathPrefix: string): void {
+    this.foreign.push(pathPrefix);
+  }
+
+  /** Closes every connection of a revoked device on this node with 3503. */
+  revokeDevice(userId: string, deviceId: string): void {
+    for (const conn of this.ctx.hub.devicesConnections(userId, deviceId)) {
+      conn.dialect.refused(conn, new AppError('DEVICE_REVOKED'));
+    }
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.foreign.length > 0 && this.foreign.some((p) => (req.url ?? '').startsWith(p))) return;
+    socket.on('error', destroySocket);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const dialect = this.routes.get(url.pathname);
+    const deviceParam = url.searchParams.get('device_id');
+    const refusal =
+      deviceParam !== null && !DEVICE_ID.test(deviceParam)
+        ? '400 Bad Request'
+        : !dialect
+          ? '404 Not Found'
+          : this.draining
+            ? '503 Service Unavailable'
+            : !this.originAllowed(req.headers.origin)
+              ? '403 Forbidden'
+              : null;
+    if (refusal !== null || !dialect) {
+      socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    const raw =
+      bearer(req.headers.authorization) ?? url.searchParams.get('token') ?? url.searchParams.get('access_token');
+    const auth: Promise<UpgradeAuth> =
+      raw === null
+        ? Promise.resolve(null)
+        : this.ctx.tokens.verify(raw).then(
+            (token) => ({ token }),
+            (err) => ({ error: toAppError(err) }),
+          );
+    void auth.then((result) => {
+      if (socket.destroyed) return;
+      this.wss.handleUpgrade(req, socket, head, (ws) =>
+        this.accept(ws, req, dialect, result, url.searchParams.get('device_id')),
+      );
+    });
+  }
+
+  /** Stops accepting connections; existing ones stay until closeAll. */
+  stopAccepting(): void {
+    this.draining = true;
+  }
+
+  /** Closes every connection with 3000 "server restarting, reconnect", after writing what is queued. */
+  closeAll(): void {
+    this.ctx.hub.flush();
+    for (const conn of [...this.ctx.hub.all]) {
+      this.ctx.sessions.close(conn, CLOSE_CODES.SERVER_RESTARTING, 'server restarting, reconnect');
+    }
+  }
+
+  private accept(
+    ws: WebSocket,
+    req: IncomingMessage,
+    dialect: Dialect,
+    auth: UpgradeAuth,
+    deviceId: string | null,
+  ): void {
+    const { ctx } = this;
+    const conn = new Connection(
+      randomBytes(9).toString('base64url'),
+      new WsTransport(ws),
+      dialect,
+      ctx.clock(),
+      req.socket.remoteAddress ?? '',
+    );
+    ctx.hub.track(conn);
+    const pause = () => ws.pause();
+    const resume = () => ws.resume();
+    ws.on('message', (data, isBinary) => {
+      conn.lastSeenAt = ctx.clock();
+      conn.pinged = false;
+      ctx.metrics.framesIn.inc({ dialect: dialect.name });
+      if (conn.closed) return;
+      const text = isBinary ? null : (data as Buffer).toString('utf8');
+      const turn = this.turns.take() ? conn.chain : conn.chain.then(() => this.turns.wait(pause, resume));
+      conn.chain = turn
+        .then(() => (text === null ? dialect.frame(conn, '\u0000binary') : dialect.frame(conn, text)))
+        .catch((err) => ctx.log.error({ err, conn: conn.id }, 'frame handler failed'));
+    });
+    ws.on('pong', () => {
+      conn.lastSeenAt = ctx.clock();
+      conn.pinged = false;
+    });
+    ws.on('close', () => ctx.sessions.closed(conn));
+    ws.on('error', (err) => ctx.log.debug({ err, conn: conn.id }, 'socket error'));
+    if (auth === null) return;
+    if ('error' in auth) {
+      dialect.refused(conn, auth.error);
+      return;
+    }
+    conn.chain = (async () => {
+      try {
+        const device = deviceId === null ? undefined : { id: parseDeviceId(deviceId, 'device_id'), info: {} };
+        if (await ctx.sessions.attach(conn, auth.token, device)) dialect.authenticated(conn, auth.token);
+      } catch (err) {
+        if (err instanceof AppError) return dialect.refused(conn, err);
+        ctx.log.error({ err }, 'attach failed');
+        ctx.sessions.close(conn, CLOSE_CODES.SERVER_RESTARTING, 'internal error, reconnect');
+      }
+    })();
+  }
+
+  private originAllowed(origin: string | undefined): boolean {
+    const allowed = this.ctx.config.allowedOrigins;
+    return origin === undefined || allowed.includes('*') || allowed.includes(origin);
+  }
+}
+
+/**
+ * A socket error listener that stays on the socket for its whole life. A plain function, not a closure: a closure
+ * here would keep the upgrade's scope (request, URL, head bytes) alive as long as the connection, ~2 KB each.
+ */
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
+function bearer(header: string | undefined): string | null {
+  const m = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
+  return m ? (m[1] as string).trim() : null;
+}

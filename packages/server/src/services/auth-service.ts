@@ -1,0 +1,61 @@
+import { hashRefreshToken, newRefreshToken, type TokenService } from '../auth/token-service.js';
+import { AppError } from '../errors.js';
+import type { UserRecord } from '../storage/records.js';
+import type { UserRepo } from '../storage/store.js';
+import type { Clock } from './clock.js';
+import type { DeviceService } from './device-service.js';
+import type { UserService } from './user-service.js';
+
+export interface Session {
+  user: UserRecord;
+  accessToken: string;
+  accessTokenExpiresAt: number;
+  refreshToken: string;
+}
+
+/** Standalone identity: register, log in, refresh (rotating, single-use refresh tokens), log out. */
+export class AuthService {
+  constructor(
+    private readonly users: UserService,
+    private readonly repo: UserRepo,
+    private readonly tokens: TokenService,
+    private readonly clock: Clock,
+    private readonly refreshTtlSec: number,
+    private readonly registration: 'open' | 'closed',
+    private readonly devices: DeviceService,
+  ) {}
+
+  async register(
+    input: { username: string; password: string; displayName?: string },
+    deviceId: string | null = null,
+  ): Promise<Session> {
+    if (this.registration === 'closed') throw new AppError('REGISTRATION_CLOSED');
+    return this.session(await this.users.register(input), deviceId);
+  }
+
+  /** Logs in; tokens issued for a device are refused once that device is revoked. */
+  async login(username: string, password: string, deviceId: string | null = null): Promise<Session> {
+    const user = await this.users.login(username, password);
+    if (deviceId !== null && (await this.devices.isRevoked(user.id, deviceId))) throw new AppError('DEVICE_REVOKED');
+    return this.session(user, deviceId);
+  }
+
+  async refresh(refreshToken: string): Promise<Session> {
+    const found = await this.repo.consumeRefreshToken(hashRefreshToken(refreshToken), this.clock());
+    if (found === null) throw new AppError('TOKEN_INVALID', 'The refresh token is unknown, used or expired');
+    return this.session(await this.users.get(found.userId), found.deviceId);
+  }
+
+  async logout(refreshToken: string): Promise<void> {
+    await this.repo.deleteRefreshToken(hashRefreshToken(refreshToken));
+  }
+
+  private async session(user: UserRecord, deviceId: string | null): Promise<Session> {
+    if (deviceId !== null) await this.devices.attach(user.id, deviceId, {}); // listed (and revocable) at once
+    const now = this.clock();
+    const access = await this.tokens.issueAccessToken(user, deviceId, now);
+    const refresh = newRefreshToken();
+    await this.repo.saveRefreshToken(refresh.hash, user.id, deviceId, now + this.refreshTtlSec * 1000);
+    return { user, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken: refresh.token };
+  }
+}

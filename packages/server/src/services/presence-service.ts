@@ -1,0 +1,123 @@
+import type { DeviceStatus, PresenceStatus } from '@parley/protocol';
+import type { Bus } from '../cluster/bus.js';
+import type { PresenceStore } from '../cluster/presence-store.js';
+import type { SocialRepo, UserRepo } from '../storage/store.js';
+import type { Clock } from './clock.js';
+import type { HostEvents } from './host-events.js';
+
+export interface PresenceView {
+  userId: string;
+  status: PresenceStatus;
+  lastSeen: number | null;
+}
+
+/**
+ * Presence: each device sets its state (online / away / busy); a user's status is the strongest of their
+ * devices', offline with none. Guarantees (best effort, never stored as history):
+ * - P1: changes are pushed to the user's friends and co-members only, once per change of the rolled-up status;
+ * - P3: going offline is announced only after a grace period, so a quick reconnect never flaps offline -> online;
+ * - last_seen is written on every connect and disconnect.
+ */
+export class PresenceService {
+  /** The status this node last announced per user; absent = offline. */
+  private announced = new Map<string, PresenceStatus>();
+  private pendingOffline = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly store: PresenceStore,
+    private readonly users: UserRepo,
+    private readonly social: SocialRepo,
+    private readonly bus: Bus,
+    private readonly clock: Clock,
+    private readonly graceMs: number,
+    private readonly host: HostEvents,
+  ) {}
+
+  async connected(userId: string, connectionId: string, state: DeviceStatus = 'online'): Promise<void> {
+    const change = await this.store.set(userId, connectionId, state);
+    await this.users.setLastSeen(userId, this.clock());
+    await this.settle(userId, change.after);
+  }
+
+  async setState(userId: string, connectionId: string, state: DeviceStatus): Promise<PresenceStatus> {
+    const change = await this.store.set(userId, connectionId, state);
+    await this.settle(userId, change.after);
+    return change.after;
+  }
+
+  async disconnected(userId: string, connectionId: string): Promise<void> {
+    const change = await this.store.remove(userId, connectionId);
+    await this.users.setLastSeen(userId, this.clock());
+    await this.settle(userId, change.after);
+  }
+
+  async query(userIds: readonly string[]): Promise<PresenceView[]> {
+    if (userIds.length === 0) return [];
+    const [statuses, users] = await Promise.all([this.store.statuses(userIds), this.users.getUsers(userIds)]);
+    const lastSeen = new Map(users.map((u) => [u.id, u.lastSeenAt]));
+    return userIds.map((id) => ({
+      userId: id,
+      status: statuses.get(id) ?? 'offline',
+      lastSeen: lastSeen.get(id) ?? null,
+    }));
+  }
+
+  /** Users with a connected device, of the given ones. */
+  async online(userIds: readonly string[]): Promise<Set<string>> {
+    return new Set((await this.store.statuses(userIds)).keys());
+  }
+
+  onlineCount(): Promise<number> {
+    return this.store.onlineCount();
+  }
+
+  onlineUsers(limit: number) {
+    return this.store.onlineUsers(limit);
+  }
+
+  /** Cancels pending offline announcements (on shutdown: the users will reconnect elsewhere). */
+  stop(): void {
+    for (const t of this.pendingOffline.values()) clearTimeout(t);
+    this.pendingOffline.clear();
+  }
+
+  private async settle(userId: string, status: PresenceStatus): Promise<void> {
+    if (status === 'offline') {
+      if (this.pendingOffline.has(userId) || !this.announced.has(userId)) return;
+      const timer = setTimeout(() => void this.confirmOffline(userId), this.graceMs);
+      timer.unref();
+      this.pendingOffline.set(userId, timer);
+      return;
+    }
+    const pending = this.pendingOffline.get(userId);
+    if (pending) {
+      clearTimeout(pending);
+      this.pendingOffline.delete(userId);
+    }
+    const previous = this.announced.get(userId);
+    if (previous === status) return;
+    this.announced.set(userId, status);
+    if (previous === undefined) this.host.userOnline(userId, this.clock());
+    await this.announce(userId, status);
+  }
+
+  private async confirmOffline(userId: string): Promise<void> {
+    this.pendingOffline.delete(userId);
+    if ((await this.store.statuses([userId])).has(userId)) return;
+    if (!this.announced.delete(userId)) return;
+    const now = this.clock();
+    this.host.userOffline(userId, now);
+    await this.announce(userId, 'offline').catch(() => {});
+  }
+
+  private async announce(userId: string, status: PresenceStatus): Promise<void> {
+    const audience = await this.social.contactsOf(userId);
+    if (audience.length === 0) return;
+    const user = await this.users.getUser(userId);
+    this.bus.publish({
+      kind: 'deliver',
+      to: audience,
+      event: { type: 'presence.changed', userId, status, lastSeen: user?.lastSeenAt ?? this.clock() },
+    });
+  }
+}

@@ -1,0 +1,236 @@
+import type { MemberRole, PositionMove, UserConversationRow } from '../records.js';
+import type { ConversationRepo } from '../store.js';
+import type { PgDb } from './pg-db.js';
+import {
+  CONVERSATION_COLUMNS,
+  type ConversationRow,
+  MEMBER_COLUMNS,
+  type MemberRow,
+  type MessageRow,
+  toConversation,
+  toMember,
+  toMessage,
+} from './rows.js';
+
+type ListRow = ConversationRow & {
+  m_role: MemberRole;
+  m_joined_at: number;
+  m_delivered_seq: number;
+  m_read_seq: number;
+  unread: number;
+  member_count: number;
+  lm_id: number | null;
+  lm_sender_id: string;
+  lm_client_msg_id: string | null;
+  lm_kind: string;
+  lm_text: string;
+  lm_metadata: string | null;
+  lm_reply_to: number | null;
+  lm_created_at: number;
+  lm_deleted_at: number | null;
+};
+
+const UNREAD_JOIN = `conversation_members m JOIN messages x
+  ON x.conversation_id = m.conversation_id AND x.seq > m.read_seq AND x.sender_id <> m.user_id
+    AND x.deleted_at IS NULL`;
+
+export function createPostgresConversationRepo(db: PgDb): ConversationRepo {
+  const get = `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $1`;
+  // Adds the members not yet there; RETURNING names exactly those added.
+  const insertMembers = `INSERT INTO conversation_members (conversation_id, user_id, role, joined_at)
+    SELECT $1, u, $3, $4 FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING RETURNING user_id`;
+
+  /**
+   * Moves one position forward only, clamped to the conversation's last seq, in one statement (no read-then-write
+   * race between nodes). The read position drags the delivered one along; the delivered one moves alone.
+   */
+  const advance = async (column: 'read_seq' | 'delivered_seq', conversationId: string, userId: string, seq: number) => {
+    const also = column === 'read_seq' ? ', delivered_seq = GREATEST(m.delivered_seq, LEAST($3, c.last_seq))' : '';
+    const row = await db.one<{ before: number; after: number }>(
+      `WITH old AS (
+         SELECT m.${column} AS before FROM conversation_members m
+         WHERE m.conversation_id = $1 AND m.user_id = $2 FOR UPDATE
+       )
+       UPDATE conversation_members m SET ${column} = GREATEST(m.${column}, LEAST($3, c.last_seq))${also}
+       FROM conversations c, old
+       WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.id = m.conversation_id
+       RETURNING old.before, m.${column} AS after`,
+      [conversationId, userId, seq],
+    );
+    return row ?? { before: 0, after: 0 };
+  };
+
+  function toListRow(r: ListRow, userId: string): UserConversationRow {
+    const lastMessage: MessageRow | null =
+      r.lm_id === null
+        ? null
+        : {
+            id: r.lm_id,
+            conversation_id: r.id,
+            seq: r.last_seq,
+            sender_id: r.lm_sender_id,
+            client_msg_id: r.lm_client_msg_id,
+            kind: r.lm_kind,
+            text: r.lm_text,
+            metadata: r.lm_metadata,
+            reply_to: r.lm_reply_to,
+            created_at: r.lm_created_at,
+            deleted_at: r.lm_deleted_at,
+          };
+    return {
+      conversation: toConversation(r),
+      member: {
+        conversationId: r.id,
+        userId,
+        role: r.m_role,
+        joinedAt: r.m_joined_at,
+        deliveredSeq: r.m_delivered_seq,
+        readSeq: r.m_read_seq,
+      },
+      lastMessage: lastMessage && toMessage(lastMessage),
+      unreadCount: r.unread,
+      memberCount: r.member_count,
+    };
+  }
+
+  return {
+    async ensureDm(id, a, b, now) {
+      await db.tx(async (sql) => {
+        const created = await sql.run(
+          `INSERT INTO conversations (id, kind, created_by, created_at) VALUES ($1, 'dm', $2, $3)
+           ON CONFLICT (id) DO NOTHING`,
+          [id, a, now],
+        );
+        if (created > 0) await sql.run(insertMembers, [id, [a, b], 'member', now]);
+      });
+    },
+    async createGroup(g, ownerId, memberIds, now) {
+      return db.tx(async (sql) => {
+        const { group_id: groupId } = (await sql.one<{ group_id: number }>(
+          "SELECT nextval('group_ids') AS group_id",
+        )) as { group_id: number };
+        const id = `g:${groupId}`;
+        const row = (await sql.one<ConversationRow>(
+          `INSERT INTO conversations (id, kind, group_id, name, description, avatar_url, visibility, created_by, created_at)
+           VALUES ($1, 'group', $2, $3, $4, $5, $6, $7, $8) RETURNING ${CONVERSATION_COLUMNS}`,
+          [id, groupId, g.name, g.description, g.avatarUrl, g.visibility, ownerId, now],
+        )) as ConversationRow;
+        await sql.run(insertMembers, [id, [ownerId], 'owner', now]);
+        await sql.run(insertMembers, [id, memberIds.filter((m) => m !== ownerId), 'member', now]);
+        return toConversation(row);
+      });
+    },
+    async getConversation(id) {
+      const row = await db.one<ConversationRow>(get, [id]);
+      return row ? toConversation(row) : null;
+    },
+    async updateGroup(id, patch) {
+      const row = await db.one<ConversationRow>(
+        `UPDATE conversations SET
+           name = CASE WHEN $2 THEN $3 ELSE name END,
+           description = CASE WHEN $4 THEN $5 ELSE description END,
+           avatar_url = CASE WHEN $6 THEN $7 ELSE avatar_url END,
+           visibility = CASE WHEN $8 THEN $9 ELSE visibility END
+         WHERE id = $1 AND kind = 'group' RETURNING ${CONVERSATION_COLUMNS}`,
+        [
+          id,
+          patch.name !== undefined,
+          patch.name ?? null,
+          patch.description !== undefined,
+          patch.description ?? null,
+          patch.avatarUrl !== undefined,
+          patch.avatarUrl ?? null,
+          patch.visibility !== undefined,
+          patch.visibility ?? null,
+        ],
+      );
+      if (row) return toConversation(row);
+      const existing = await db.one<ConversationRow>(get, [id]);
+      return existing ? toConversation(existing) : null;
+    },
+    async getMember(conversationId, userId) {
+      const row = await db.one<MemberRow>(
+        `SELECT ${MEMBER_COLUMNS} FROM conversation_members WHERE conversation_id = $1 AND user_id = $2`,
+        [conversationId, userId],
+      );
+      return row ? toMember(row) : null;
+    },
+    async listMembers(conversationId) {
+      const rows = await db.rows<MemberRow>(
+        `SELECT ${MEMBER_COLUMNS} FROM conversation_members WHERE conversation_id = $1 ORDER BY joined_at, user_id COLLATE "C"`,
+        [conversationId],
+      );
+      return rows.map(toMember);
+    },
+    async memberCount(conversationId) {
+      const row = await db.one<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM conversation_members WHERE conversation_id = $1',
+        [conversationId],
+      );
+      return row?.n ?? 0;
+    },
+    async addMembers(conversationId, userIds, role, now) {
+      if (userIds.length === 0) return [];
+      const rows = await db.rows<{ user_id: string }>(insertMembers, [conversationId, userIds, role, now]);
+      const added = new Set(rows.map((r) => r.user_id));
+      return userIds.filter((u) => added.delete(u));
+    },
+    async removeMember(conversationId, userId) {
+      return (
+        (await db.run('DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2', [
+          conversationId,
+          userId,
+        ])) > 0
+      );
+    },
+    async setRole(conversationId, userId, role) {
+      return (
+        (await db.run('UPDATE conversation_members SET role = $3 WHERE conversation_id = $1 AND user_id = $2', [
+          conversationId,
+          userId,
+          role,
+        ])) > 0
+      );
+    },
+    async listUserConversations(userId) {
+      const rows = await db.rows<ListRow>(
+        `SELECT c.id, c.kind, c.group_id, c.name, c.description, c.avatar_url, c.visibility, c.created_by,
+           c.created_at, c.last_seq, c.last_message_at,
+           m.role AS m_role, m.joined_at AS m_joined_at, m.delivered_seq AS m_delivered_seq, m.read_seq AS m_read_seq,
+           (SELECT COUNT(*) FROM messages x
+              WHERE x.conversation_id = c.id AND x.seq > m.read_seq AND x.sender_id <> m.user_id
+                AND x.deleted_at IS NULL) AS unread,
+           (SELECT COUNT(*) FROM conversation_members y WHERE y.conversation_id = c.id) AS member_count,
+           lm.id AS lm_id, lm.sender_id AS lm_sender_id, lm.client_msg_id AS lm_client_msg_id, lm.kind AS lm_kind,
+           lm.text AS lm_text, lm.metadata AS lm_metadata, lm.reply_to AS lm_reply_to, lm.created_at AS lm_created_at,
+           lm.deleted_at AS lm_deleted_at
+         FROM conversation_members m
+         JOIN conversations c ON c.id = m.conversation_id
+         LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
+         WHERE m.user_id = $1 AND (c.kind = 'group' OR c.last_seq > 0)
+         ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id COLLATE "C"`,
+        [userId],
+      );
+      return rows.map((r) => toListRow(r, userId));
+    },
+    advanceReadSeq(conversationId, userId, seq): Promise<PositionMove> {
+      return advance('read_seq', conversationId, userId, seq);
+    },
+    advanceDeliveredSeq(conversationId, userId, seq): Promise<PositionMove> {
+      return advance('delivered_seq', conversationId, userId, seq);
+    },
+    async unreadCount(conversationId, userId) {
+      const row = await db.one<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM ${UNREAD_JOIN} WHERE m.conversation_id = $1 AND m.user_id = $2`,
+        [conversationId, userId],
+      );
+      return row?.n ?? 0;
+    },
+    async totalUnread(userId) {
+      const row = await db.one<{ n: number }>(`SELECT COUNT(*) AS n FROM ${UNREAD_JOIN} WHERE m.user_id = $1`, [
+        userId,
+      ]);
+      return row?.n ?? 0;
+    },
+  };
+}

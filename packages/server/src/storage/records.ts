@@ -1,0 +1,151 @@
+/** Rows as the domain sees them. Times are epoch milliseconds. */
+
+export interface UserRecord {
+  id: string;
+  username: string | null;
+  displayName: string;
+  avatarUrl: string | null;
+  createdAt: number;
+  lastSeenAt: number | null;
+  /** False when the user chose not to show others when they read (their own unread state is still kept). */
+  readReceipts: boolean;
+}
+
+export interface MessageRecord {
+  id: string;
+  conversationId: string;
+  seq: number;
+  senderId: string;
+  kind: string;
+  text: string;
+  metadata: Record<string, unknown> | null;
+  replyTo: string | null;
+  clientMsgId: string | null;
+  createdAt: number;
+  /**
+   * Set only on a soft-deleted message (absent otherwise): when it was deleted. A deleted message keeps its id
+   * and seq (the conversation stays gap-free) but its content is withheld: text is "" and metadata null.
+   */
+  deletedAt?: number;
+}
+
+export interface NewMessage {
+  conversationId: string;
+  senderId: string;
+  clientMsgId: string | null;
+  kind: string;
+  text: string;
+  metadata: Record<string, unknown> | null;
+  replyTo: string | null;
+  createdAt: number;
+}
+
+export interface AppendResult {
+  message: MessageRecord;
+  /** True when (sender, client_msg_id) already existed: `message` is the original, nothing was written. */
+  duplicate: boolean;
+}
+
+export type ConversationKind = 'dm' | 'group';
+export type MemberRole = 'owner' | 'admin' | 'member';
+
+export interface ConversationRecord {
+  id: string;
+  kind: ConversationKind;
+  /** Numeric group id (groups only). */
+  groupId: number | null;
+  name: string;
+  description: string;
+  avatarUrl: string | null;
+  visibility: 'public' | 'private';
+  createdBy: string;
+  createdAt: number;
+  lastSeq: number;
+  lastMessageAt: number | null;
+}
+
+export interface MemberRecord {
+  conversationId: string;
+  userId: string;
+  role: MemberRole;
+  joinedAt: number;
+  /** Highest seq a device of this user confirmed receiving. Never below readSeq. */
+  deliveredSeq: number;
+  readSeq: number;
+}
+
+export interface UserConversationRow {
+  conversation: ConversationRecord;
+  member: MemberRecord;
+  lastMessage: MessageRecord | null;
+  unreadCount: number;
+  memberCount: number;
+}
+
+export interface HistoryQuery {
+  before?: number;
+  after?: number;
+  offset?: number;
+  limit: number;
+}
+
+export interface HistoryPage {
+  /** Always in ascending seq order. */
+  messages: MessageRecord[];
+  hasMore: boolean;
+}
+
+export interface FriendRequestRecord {
+  fromId: string;
+  toId: string;
+  createdAt: number;
+}
+
+export type DeviceType = 'desktop' | 'mobile' | 'web' | 'other';
+
+export interface DeviceRecord {
+  userId: string;
+  deviceId: string;
+  name: string | null;
+  type: DeviceType;
+  platform: string | null;
+  appVersion: string | null;
+  pushToken: string | null;
+  createdAt: number;
+  lastSeenAt: number;
+  revokedAt: number | null;
+}
+
+export interface DeviceInfo {
+  name?: string | null;
+  type?: DeviceType;
+  platform?: string | null;
+  appVersion?: string | null;
+  pushToken?: string | null;
+}
+
+export interface NotificationRecord {
+  id: string;
+  userId: string;
+  type: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown> | null;
+  link: string | null;
+  createdAt: number;
+  readAt: number | null;
+}
+
+export interface NewNotification {
+  type: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown> | null;
+  link: string | null;
+}
+
+/** A move of a read or delivery position: where it was and where it is now. */
+export interface PositionMove {
+  before: number;
+  after: number;
+}

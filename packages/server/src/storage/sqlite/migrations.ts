@@ -1,0 +1,119 @@
+/**
+ * SQLite schema, one entry per version, applied in order inside a transaction on open.
+ * Never edit a released entry: add a new one. Times are epoch milliseconds.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  /* 1: users, social graph, conversations, messages */ `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT,
+    display_name TEXT NOT NULL,
+    avatar_url TEXT,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER
+  );
+  CREATE TABLE logins (
+    username TEXT PRIMARY KEY COLLATE NOCASE,
+    user_id TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL
+  );
+  CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
+  CREATE TABLE friend_requests (
+    from_id TEXT NOT NULL,
+    to_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (from_id, to_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX friend_requests_to ON friend_requests (to_id);
+  CREATE TABLE friendships (
+    user_id TEXT NOT NULL,
+    friend_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, friend_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE blocks (
+    blocker_id TEXT NOT NULL,
+    blocked_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (blocker_id, blocked_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX blocks_blocked ON blocks (blocked_id);
+  CREATE TABLE group_ids (id INTEGER PRIMARY KEY AUTOINCREMENT);
+  CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('dm', 'group')),
+    group_id INTEGER UNIQUE,
+    name TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    avatar_url TEXT,
+    visibility TEXT NOT NULL DEFAULT 'private',
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    last_message_at INTEGER
+  );
+  CREATE TABLE conversation_members (
+    conversation_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL DEFAULT 'member',
+    joined_at INTEGER NOT NULL,
+    read_seq INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (conversation_id, user_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX members_user ON conversation_members (user_id);
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    sender_id TEXT NOT NULL,
+    client_msg_id TEXT,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    metadata TEXT,
+    reply_to INTEGER,
+    created_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX messages_conversation_seq ON messages (conversation_id, seq);
+  CREATE UNIQUE INDEX messages_sender_client_id ON messages (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+  `,
+  /* 2: delivery receipts, read-receipt setting, device registry, notification inbox */ `
+  ALTER TABLE conversation_members ADD COLUMN delivered_seq INTEGER NOT NULL DEFAULT 0;
+  UPDATE conversation_members SET delivered_seq = read_seq;
+  ALTER TABLE users ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE refresh_tokens ADD COLUMN device_id TEXT;
+  CREATE TABLE devices (
+    user_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    name TEXT,
+    type TEXT NOT NULL DEFAULT 'other',
+    platform TEXT,
+    app_version TEXT,
+    push_token TEXT,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    PRIMARY KEY (user_id, device_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    data TEXT,
+    link TEXT,
+    created_at INTEGER NOT NULL,
+    read_at INTEGER
+  );
+  CREATE INDEX notifications_user ON notifications (user_id, id);
+  CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+  `,
+  /* 3: soft delete (seed 001): a deleted message keeps its row and seq; its content is withheld from readers */ `
+  ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+  `,
+];

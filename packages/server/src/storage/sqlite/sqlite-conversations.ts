@@ -1,0 +1,220 @@
+import type { MemberRole, UserConversationRow } from '../records.js';
+import type { ConversationRepo } from '../store.js';
+import type { SqliteDb } from './open-database.js';
+import { type ConversationRow, type MemberRow, type MessageRow, toConversation, toMember, toMessage } from '../rows.js';
+
+type ListRow = ConversationRow & {
+  m_role: MemberRole;
+  m_joined_at: number;
+  m_delivered_seq: number;
+  m_read_seq: number;
+  unread: number;
+  member_count: number;
+  lm_id: number | null;
+  lm_sender_id: string;
+  lm_client_msg_id: string | null;
+  lm_kind: string;
+  lm_text: string;
+  lm_metadata: string | null;
+  lm_reply_to: number | null;
+  lm_created_at: number;
+  lm_deleted_at: number | null;
+};
+
+export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
+  const insertDm = db.prepare(
+    `INSERT INTO conversations (id, kind, created_by, created_at) VALUES (?, 'dm', ?, ?) ON CONFLICT (id) DO NOTHING`,
+  );
+  const insertMember = db.prepare(
+    'INSERT INTO conversation_members (conversation_id, user_id, role, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  const newGroupId = db.prepare('INSERT INTO group_ids DEFAULT VALUES');
+  const insertGroup = db.prepare(
+    `INSERT INTO conversations (id, kind, group_id, name, description, avatar_url, visibility, created_by, created_at)
+     VALUES (?, 'group', ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const get = db.prepare<[string], ConversationRow>('SELECT * FROM conversations WHERE id = ?');
+  const getMember = db.prepare<[string, string], MemberRow>(
+    'SELECT * FROM conversation_members WHERE conversation_id = ? AND user_id = ?',
+  );
+  const members = db.prepare<[string], MemberRow>(
+    'SELECT * FROM conversation_members WHERE conversation_id = ? ORDER BY joined_at, user_id',
+  );
+  const count = db.prepare<[string], { n: number }>(
+    'SELECT COUNT(*) AS n FROM conversation_members WHERE conversation_id = ?',
+  );
+  const removeMember = db.prepare('DELETE FROM conversation_members WHERE conversation_id = ? AND user_id = ?');
+  const setRole = db.prepare('UPDATE conversation_members SET role = ? WHERE conversation_id = ? AND user_id = ?');
+  const positions = db.prepare<[string, string], { read_seq: number; delivered_seq: number; last_seq: number }>(
+    `SELECT m.read_seq, m.delivered_seq, c.last_seq FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
+     WHERE m.conversation_id = ? AND m.user_id = ?`,
+  );
+  const setRead = db.prepare(
+    'UPDATE conversation_members SET read_seq = ?, delivered_seq = MAX(delivered_seq, ?) WHERE conversation_id = ? AND user_id = ?',
+  );
+  const setDelivered = db.prepare(
+    'UPDATE conversation_members SET delivered_seq = ? WHERE conversation_id = ? AND user_id = ?',
+  );
+  const advanceRead = db.transaction((conversationId: string, userId: string, seq: number) => {
+    const p = positions.get(conversationId, userId);
+    if (!p) return { before: 0, after: 0 };
+    const after = Math.max(p.read_seq, Math.min(seq, p.last_seq));
+    if (after !== p.read_seq) setRead.run(after, after, conversationId, userId);
+    return { before: p.read_seq, after };
+  });
+  const advanceDelivered = db.transaction((conversationId: string, userId: string, seq: number) => {
+    const p = positions.get(conversationId, userId);
+    if (!p) return { before: 0, after: 0 };
+    const after = Math.max(p.delivered_seq, Math.min(seq, p.last_seq));
+    if (after !== p.delivered_seq) setDelivered.run(after, conversationId, userId);
+    return { before: p.delivered_seq, after };
+  });
+  const unread = db.prepare<[string, string], { n: number }>(`
+    SELECT COUNT(*) AS n FROM conversation_members m JOIN messages x
+      ON x.conversation_id = m.conversation_id AND x.seq > m.read_seq AND x.sender_id <> m.user_id
+        AND x.deleted_at IS NULL
+    WHERE m.conversation_id = ? AND m.user_id = ?`);
+  const totalUnread = db.prepare<[string], { n: number }>(`
+    SELECT COUNT(*) AS n FROM conversation_members m JOIN messages x
+      ON x.conversation_id = m.conversation_id AND x.seq > m.read_seq AND x.sender_id <> m.user_id
+        AND x.deleted_at IS NULL
+    WHERE m.user_id = ?`);
+  const list = db.prepare<[string], ListRow>(`
+    SELECT c.*, m.role AS m_role, m.joined_at AS m_joined_at, m.delivered_seq AS m_delivered_seq, m.read_seq AS m_read_seq,
+      (SELECT COUNT(*) FROM messages x
+         WHERE x.conversation_id = c.id AND x.seq > m.read_seq AND x.sender_id <> m.user_id
+           AND x.deleted_at IS NULL) AS unread,
+      (SELECT COUNT(*) FROM conversation_members y WHERE y.conversation_id = c.id) AS member_count,
+      lm.id AS lm_id, lm.sender_id AS lm_sender_id, lm.client_msg_id AS lm_client_msg_id, lm.kind AS lm_kind,
+      lm.text AS lm_text, lm.metadata AS lm_metadata, lm.reply_to AS lm_reply_to, lm.created_at AS lm_created_at,
+      lm.deleted_at AS lm_deleted_at
+    FROM conversation_members m
+    JOIN conversations c ON c.id = m.conversation_id
+    LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
+    WHERE m.user_id = ? AND (c.kind = 'group' OR c.last_seq > 0)
+    ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id`);
+
+  const ensureDm = db.transaction((id: string, a: string, b: string, now: number) => {
+    if (insertDm.run(id, a, now).changes === 0) return;
+    insertMember.run(id, a, 'member', now);
+    insertMember.run(id, b, 'member', now);
+  });
+  const createGroup = db.transaction(
+    (
+      g: { name: string; description: string; avatarUrl: string | null; visibility: 'public' | 'private' },
+      ownerId: string,
+      memberIds: readonly string[],
+      now: number,
+    ): ConversationRow => {
+      const groupId = Number(newGroupId.run().lastInsertRowid);
+      const id = `g:${groupId}`;
+      insertGroup.run(id, groupId, g.name, g.description, g.avatarUrl, g.visibility, ownerId, now);
+      insertMember.run(id, ownerId, 'owner', now);
+      for (const m of memberIds) if (m !== ownerId) insertMember.run(id, m, 'member', now);
+      return get.get(id) as ConversationRow;
+    },
+  );
+  const addMembers = db.transaction((id: string, userIds: readonly string[], role: MemberRole, now: number) =>
+    userIds.filter((u) => insertMember.run(id, u, role, now).changes > 0),
+  );
+
+  function toListRow(r: ListRow): UserConversationRow {
+    const lastMessage: MessageRow | null =
+      r.lm_id === null
+        ? null
+        : {
+            id: r.lm_id,
+            conversation_id: r.id,
+            seq: r.last_seq,
+            sender_id: r.lm_sender_id,
+            client_msg_id: r.lm_client_msg_id,
+            kind: r.lm_kind,
+            text: r.lm_text,
+            metadata: r.lm_metadata,
+            reply_to: r.lm_reply_to,
+            created_at: r.lm_created_at,
+            deleted_at: r.lm_deleted_at,
+          };
+    return {
+      conversation: toConversation(r),
+      member: {
+        conversationId: r.id,
+        userId: '',
+        role: r.m_role,
+        joinedAt: r.m_joined_at,
+        deliveredSeq: r.m_delivered_seq,
+        readSeq: r.m_read_seq,
+      },
+      lastMessage: lastMessage && toMessage(lastMessage),
+      unreadCount: r.unread,
+      memberCount: r.member_count,
+    };
+  }
+
+  return {
+    async ensureDm(id, a, b, now) {
+      ensureDm(id, a, b, now);
+    },
+    async createGroup(group, ownerId, memberIds, now) {
+      return toConversation(createGroup(group, ownerId, memberIds, now));
+    },
+    async getConversation(id) {
+      const row = get.get(id);
+      return row ? toConversation(row) : null;
+    },
+    async updateGroup(id, patch) {
+      const cols: [string, unknown][] = [
+        ['name', patch.name],
+        ['description', patch.description],
+        ['avatar_url', patch.avatarUrl],
+        ['visibility', patch.visibility],
+      ];
+      const set = cols.filter(([, v]) => v !== undefined);
+      if (set.length > 0) {
+        db.prepare(
+          `UPDATE conversations SET ${set.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ? AND kind = 'group'`,
+        ).run(...set.map(([, v]) => v), id);
+      }
+      const row = get.get(id);
+      return row ? toConversation(row) : null;
+    },
+    async getMember(conversationId, userId) {
+      const row = getMember.get(conversationId, userId);
+      return row ? toMember(row) : null;
+    },
+    async listMembers(conversationId) {
+      return members.all(conversationId).map(toMember);
+    },
+    async memberCount(conversationId) {
+      return (count.get(conversationId) as { n: number }).n;
+    },
+    async addMembers(conversationId, userIds, role, now) {
+      return addMembers(conversationId, userIds, role, now);
+    },
+    async removeMember(conversationId, userId) {
+      return removeMember.run(conversationId, userId).changes > 0;
+    },
+    async setRole(conversationId, userId, role) {
+      return setRole.run(role, conversationId, userId).changes > 0;
+    },
+    async listUserConversations(userId) {
+      return list.all(userId).map((r) => {
+        const row = toListRow(r);
+        row.member.userId = userId;
+        return row;
+      });
+    },
+    async advanceReadSeq(conversationId, userId, seq) {
+      return advanceRead(conversationId, userId, seq);
+    },
+    async advanceDeliveredSeq(conversationId, userId, seq) {
+      return advanceDelivered(conversationId, userId, seq);
+    },
+    async unreadCount(conversationId, userId) {
+      return (unread.get(conversationId, userId) as { n: number }).n;
+    },
+    async totalUnread(userId) {
+      return (totalUnread.get(userId) as { n: number }).n;
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import type {
+  AppendResult,
+  DeviceInfo,
+  DeviceRecord,
+  NewNotification,
+  NotificationRecord,
+  PositionMove,
+  ConversationRecord,
+  FriendRequestRecord,
+  HistoryPage,
+  HistoryQuery,
+  MemberRecord,
+  MemberRole,
+  MessageRecord,
+  NewMessage,
+  UserConversationRow,
+  UserRecord,
+} from './records.js';
+
+/**
+ * Persistence of users, credentials and tokens. Implementations: SQLite (embedded default), PostgreSQL (cluster).
+ */
+export interface UserRepo {
+  /** Creates the user if missing; updates username / display name when given and different. */
+  upsertUser(
+    user: { id: string; username: string | null; displayName: string | null },
+    now: number,
+  ): Promise<UserRecord>;
+  /** Creates a user with a login. Throws AppError CONFLICT when the login name is taken (case-insensitive). */
+  createUserWithLogin(
+    user: { id: string; username: string; displayName: string },
+    passwordHash: string,
+    now: number,
+  ): Promise<UserRecord>;
+  getLogin(username: string): Promise<{ userId: string; passwordHash: string } | null>;
+  getUser(id: string): Promise<UserRecord | null>;
+  getUsers(ids: readonly string[]): Promise<UserRecord[]>;
+  updateProfile(
+    id: string,
+    patch: { displayName?: string; avatarUrl?: string | null; readReceipts?: boolean },
+  ): Promise<UserRecord | null>;
+  setLastSeen(id: string, at: number): Promise<void>;
+  saveRefreshToken(tokenHash: string, userId: string, deviceId: string | null, expiresAt: number): Promise<void>;
+  /** Deletes and returns the token's user and device if it exists and is unexpired: each is used once. */
+  consumeRefreshToken(tokenHash: string, now: number): Promise<{ userId: string; deviceId: string | null } | null>;
+  deleteRefreshToken(tokenHash: string): Promise<void>;
+}
+
+export interface SocialRepo {
+  createFriendRequest(fromId: string, toId: string, now: number): Promise<void>;
+  deleteFriendRequest(fromId: string, toId: string): Promise<boolean>;
+  getFriendRequest(fromId: string, toId: string): Promise<FriendRequestRecord | null>;
+  listFriendRequests(userId: string): Promise<{ incoming: FriendRequestRecord[]; outgoing: FriendRequestRecord[] }>;
+  /** Makes a and b friends and removes pending requests between them, atomically. */
+  addFriendship(a: string, b: string, now: number): Promise<void>;
+  removeFriendship(a: string, b: string): Promise<boolean>;
+  listFriends(userId: string): Promise<{ userId: string; since: number }[]>;
+  areFriends(a: string, b: string): Promise<boolean>;
+  /** Blocks, and removes friendship and pending requests between the two, atomically. */
+  block(blockerId: string, blockedId: string, now: number): Promise<void>;
+  unblock(blockerId: string, blockedId: string): Promise<boolean>;
+  listBlocked(blockerId: string): Promise<{ userId: string; since: number }[]>;
+  isBlockedEitherWay(a: string, b: string): Promise<boolean>;
+  /** Friends and everyone sharing a conversation with the user, minus anyone blocked either way: who sees their presence. */
+  contactsOf(userId: string): Promise<string[]>;
+}
+
+export interface ConversationRepo {
+  /** Creates the direct conversation of a and b with both as members, if it does not exist. */
+  ensureDm(id: string, a: string, b: string, now: number): Promise<void>;
+  createGroup(
+    group: { name: string; description: string; avatarUrl: string | null; visibility: 'public' | 'private' },
+    ownerId: string,
+    memberIds: readonly string[],
+    now: number,
+  ): Promise<ConversationRecord>;
+  getConversation(id: string): Promise<ConversationRecord | null>;
+  updateGroup(
+    id: string,
+    patch: { name?: string; description?: string; avatarUrl?: string | null; visibility?: 'public' | 'private' },
+  ): Promise<ConversationRecord | null>;
+  getMember(conversationId: string, userId: string): Promise<MemberRecord | null>;
+  listMembers(conversationId: string): Promise<MemberRecord[]>;
+  memberCount(conversationId: string): Promise<number>;
+  /** Adds the users not yet members; returns the ids actually added. */
+  addMembers(conversationId: string, userIds: readonly string[], role: MemberRole, now: number): Promise<string[]>;
+  removeMember(conversationId: string, userId: string): Promise<boolean>;
+  setRole(conversationId: string, userId: string, role: MemberRole): Promise<boolean>;
+  /** The user's conversations, most recent activity first, with last message and unread count. */
+  listUserConversations(userId: string): Promise<UserConversationRow[]>;
+  /**
+   * Moves the read position forward only, clamped to the last message; the delivered position follows it
+   * (what is read was delivered). Returns the read position before and after.
+   */
+  advanceReadSeq(conversationId: string, userId: string, seq: number): Promise<PositionMove>;
+  /** Moves the delivered position forward only, clamped to the last message. */
+  advanceDeliveredSeq(conversationId: string, userId: string, seq: number): Promise<PositionMove>;
+  /** Messages from others with seq > the user's read position. */
+  unreadCount(conversationId: string, userId: string): Promise<number>;
+  totalUnread(userId: string): Promise<number>;
+}
+
+export interface MessageRepo {
+  /**
+   * Appends messages, each atomically and in array order. Guarantees:
+   * - seq is assigned here: per conversation strictly increasing by 1, no gaps, even with concurrent writers;
+   * - (senderId, clientMsgId) is unique: an existing pair returns the stored original with duplicate=true;
+   * - the sender's read position moves to the new seq (you have read what you wrote);
+   * - when the promise resolves, the rows are durable.
+   * A failure rejects the whole batch and stores none of it.
+   */
+  appendMessages(items: readonly NewMessage[]): Promise<AppendResult[]>;
+  getMessage(id: string): Promise<MessageRecord | null>;
+  /** The message a sender stored under a client_msg_id, if any. */
+  findByClientMsgId(senderId: string, clientMsgId: string): Promise<MessageRecord | null>;
+  /** Distinct senders of the messages with after < seq <= upTo (whom a read receipt concerns). */
+  sendersBetween(conversationId: string, after: number, upTo: number): Promise<string[]>;
+  history(conversationId: string, query: HistoryQuery): Promise<HistoryPage>;
+  /**
+   * Soft-deletes a message: records `now` as its deletion time (once; deleting again keeps the first time) and
+   * returns it as every reader now sees it: same id and seq, `deletedAt` set, text "" and metadata null. Null when
+   * no such message. Readers stay consistent: history and getMessage return the withheld record in its place,
+   * and unread counts no longer count it.
+   */
+  softDeleteMessage(id: string, now: number): Promise<MessageRecord | null>;
+}
+
+export interface DeviceRepo {
+  /** Registers the device, or refreshes its details and last_seen; a revoked device stays revoked. */
+  upsertDevice(userId: string, deviceId: string, info: DeviceInfo, now: number): Promise<DeviceRecord>;
+  getDevice(userId: string, deviceId: string): Promise<DeviceRecord | null>;
+  listDevices(userId: string): Promise<DeviceRecord[]>;
+  /** Marks the device revoked and deletes its refresh tokens; false when it does not exist. */
+  revokeDevice(userId: string, deviceId: string, now: number): Promise<boolean>;
+}
+
+export interface NotificationRepo {
+  /** Stores one notification per user, atomically; returns them in the order of `userIds`. */
+  createNotifications(userIds: readonly string[], n: NewNotification, now: number): Promise<NotificationRecord[]>;
+  /** Newest first; `before` is an id cursor. */
+  listNotifications(
+    userId: string,
+    q: { before?: string; limit: number; unreadOnly: boolean },
+  ): Promise<NotificationRecord[]>;
+  unreadNotificationCount(userId: string): Promise<number>;
+  /** Marks the given notifications (or all, when ids is null) read; returns how many changed. */
+  markNotificationsRead(userId: string, ids: readonly string[] | null, now: number): Promise<number>;
+}
+
+export interface Store extends UserRepo, SocialRepo, ConversationRepo, MessageRepo, DeviceRepo, NotificationRepo {
+  readonly kind: string;
+  /** Resolves when the store answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,44 @@
+import type { WireNotification } from '@parley/protocol';
+import type { Api } from './api.js';
+
+/** The notification centre: the inbox from REST, then kept current by `notification` / `notif.read` events. */
+export class NotificationsStore {
+  list: WireNotification[] = [];
+  unread = 0;
+
+  constructor(
+    private readonly api: Api,
+    private readonly changed: () => void,
+  ) {}
+
+  async load(): Promise<void> {
+    const { notifications, unread_count } = await this.api.notifications();
+    this.list = notifications;
+    this.unread = unread_count;
+    this.changed();
+  }
+
+  /** A pushed notification; false when it was already listed. */
+  received(n: WireNotification): boolean {
+    if (this.list.some((x) => x.id === n.id)) return false;
+    this.list = [n, ...this.list];
+    if (n.read_at === null) this.unread++;
+    this.changed();
+    return true;
+  }
+
+  /** Read on some device of the user (ids null: all). */
+  readElsewhere(ids: string[] | null, unreadCount: number): void {
+    const at = new Date().toISOString();
+    this.list = this.list.map((n) =>
+      n.read_at === null && (ids === null || ids.includes(n.id)) ? { ...n, read_at: at } : n,
+    );
+    this.unread = unreadCount;
+    this.changed();
+  }
+
+  async markRead(ids: string[] | null): Promise<void> {
+    const { unread_count } = await this.api.markNotificationsRead(ids);
+    this.readElsewhere(ids, unread_count);
+  }
+}

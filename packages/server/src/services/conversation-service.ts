@@ -48,11 +48,14 @@ export class ConversationService {
   /** Opens (creating if needed) the direct conversation with `other`, enforcing blocks and the DM policy. */
   async openDm(me: string, other: string): Promise<string> {
     if (other === me) throw new AppError('VALIDATION_FAILED', 'You cannot message yourself', { field: 'to_user_id' });
-    if (!(await this.users.exists(other))) throw new AppError('NOT_FOUND', 'No such user');
-    if (await this.social.isBlockedEitherWay(me, other)) throw new AppError('BLOCKED');
-    if (this.dmPolicy === 'friends' && !(await this.social.areFriends(me, other))) throw new AppError('NOT_FRIENDS');
     const id = dmConversationId(me, other);
-    await this.repo.ensureDm(id, me, other, this.clock());
+    // Remembered once passed: SocialService announces every block and friendship change as members-changed.
+    await this.membership.dmOpen(id, async () => {
+      if (!(await this.users.exists(other))) throw new AppError('NOT_FOUND', 'No such user');
+      if (await this.social.isBlockedEitherWay(me, other)) throw new AppError('BLOCKED');
+      if (this.dmPolicy === 'friends' && !(await this.social.areFriends(me, other))) throw new AppError('NOT_FRIENDS');
+      await this.repo.ensureDm(id, me, other, this.clock());
+    });
     return id;
   }
 

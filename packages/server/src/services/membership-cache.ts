@@ -1,11 +1,14 @@
 import type { ConversationRepo } from '../storage/store.js';
 
 /**
- * Member ids per conversation, read through to the store and dropped when a `members-changed` bus message says so.
- * Bounded: past `maxEntries` conversations it starts over, so memory stays flat.
+ * Member ids per conversation, read through to the store and dropped when a `members-changed` bus message says so;
+ * and the direct conversations known to exist and to be open to messages (no block, the DM policy met), dropped
+ * the same way when a block or a friendship changes. Bounded: past `maxEntries` conversations each map starts over,
+ * so memory stays flat.
  */
 export class MembershipCache {
   private entries = new Map<string, Promise<string[]>>();
+  private openDms = new Map<string, Promise<void>>();
 
   constructor(
     private readonly repo: ConversationRepo,
@@ -27,12 +30,30 @@ export class MembershipCache {
     return hit;
   }
 
+  /** Resolves once `check` has passed for this direct conversation, running it only when not known to pass. */
+  dmOpen(conversationId: string, check: () => Promise<void>): Promise<void> {
+    let hit = this.openDms.get(conversationId);
+    if (!hit) {
+      if (this.openDms.size >= this.maxEntries) this.openDms.clear();
+      const checking = check();
+      // A refusal or a failed read is not remembered.
+      checking.catch(() => {
+        if (this.openDms.get(conversationId) === checking) this.openDms.delete(conversationId);
+      });
+      this.openDms.set(conversationId, checking);
+      hit = checking;
+    }
+    return hit;
+  }
+
   invalidate(conversationId: string): void {
     this.entries.delete(conversationId);
+    this.openDms.delete(conversationId);
   }
 
   /** Drops every entry: after a bus gap, `members-changed` messages may have been lost. */
   clear(): void {
     this.entries.clear();
+    this.openDms.clear();
   }
 }

@@ -61,23 +61,16 @@ export class MessageService {
    * durable. Messages queued one after another are stored and published in that order (D3).
    */
   async submit(me: string, input: SendInput, originConnectionId?: string): Promise<{ committed: Promise<SendResult> }> {
-    // D2 first: a retry of a stored message gets its original back, whatever changed since (rate, blocks, roles).
-    if (input.clientMsgId !== null) {
-      const original = await this.repo.findByClientMsgId(me, input.clientMsgId);
-      if (original) {
-        await this.republish(original, originConnectionId);
-        return { committed: Promise.resolve({ message: original, duplicate: true }) };
-      }
-    }
-    this.checkContent(input);
-    const wait = this.rate.take(me);
-    if (wait > 0) throw new AppError('RATE_LIMITED', undefined, { retryAfterMs: wait });
-    const conversationId = await this.conversations.resolveForSend(me, input);
-    if (input.replyTo !== null) {
-      const original = await this.repo.getMessage(input.replyTo);
-      if (!original || original.conversationId !== conversationId) {
-        throw new AppError('NOT_FOUND', 'reply_to names no message of this conversation', { field: 'reply_to' });
-      }
+    let conversationId: string;
+    try {
+      conversationId = await this.admit(me, input);
+    } catch (err) {
+      // D2 before any refusal: a retry of a stored message gets its original back, whatever changed since (rate,
+      // blocks, roles). An accepted retry needs no lookup here: the store returns the original (duplicate: true).
+      const original = input.clientMsgId === null ? null : await this.repo.findByClientMsgId(me, input.clientMsgId);
+      if (!original) throw err;
+      await this.republish(original, originConnectionId);
+      return { committed: Promise.resolve({ message: original, duplicate: true }) };
     }
     const [to, sender] = await Promise.all([this.conversations.recipients(conversationId), this.users.get(me)]);
     const committed = this.commit
@@ -91,21 +84,39 @@ export class MessageService {
         replyTo: input.replyTo,
         createdAt: this.clock(),
       })
-      .then((result) => {
-        // Synchronous, in commit order: events of a conversation are published in seq order.
-        if (!result.duplicate) {
-          if (this.host.enabled) void this.tellHostAboutOffline(result.message, to);
-          this.bus.publish({
-            kind: 'deliver',
-            to,
-            event: { type: 'message.created', message: result.message, sender },
-            ...(originConnectionId ? { skipConnectionId: originConnectionId } : {}),
-          });
+      .then(async (result) => {
+        if (result.duplicate) {
+          // stored already (a retry racing its original): best effort, the ack matters more than the echo
+          await this.republish(result.message, originConnectionId).catch(() => {});
+          return result;
         }
+        // Synchronous, in commit order: events of a conversation are published in seq order.
+        if (this.host.enabled) void this.tellHostAboutOffline(result.message, to);
+        this.bus.publish({
+          kind: 'deliver',
+          to,
+          event: { type: 'message.created', message: result.message, sender },
+          ...(originConnectionId ? { skipConnectionId: originConnectionId } : {}),
+        });
         return result;
       });
     committed.catch(() => {}); // the caller observes the failure; this only keeps it from being "unhandled"
     return { committed };
+  }
+
+  /** Every check a new message passes (content, rate, membership, reply); resolves with its conversation. */
+  private async admit(me: string, input: SendInput): Promise<string> {
+    this.checkContent(input);
+    const wait = this.rate.take(me);
+    if (wait > 0) throw new AppError('RATE_LIMITED', undefined, { retryAfterMs: wait });
+    const conversationId = await this.conversations.resolveForSend(me, input);
+    if (input.replyTo !== null) {
+      const original = await this.repo.getMessage(input.replyTo);
+      if (!original || original.conversationId !== conversationId) {
+        throw new AppError('NOT_FOUND', 'reply_to names no message of this conversation', { field: 'reply_to' });
+      }
+    }
+    return conversationId;
   }
 
   /**

@@ -1,3 +1,4 @@
+import { dmConversationId } from '@parley/protocol';
 import type { Bus } from '../cluster/bus.js';
 import { AppError } from '../errors.js';
 import type { FriendRequestRecord, UserRecord } from '../storage/records.js';
@@ -8,7 +9,11 @@ import type { UserService } from './user-service.js';
 
 type FriendChange = Extract<DomainEvent, { type: 'friend.changed' }>['change'];
 
-/** Friends (request, accept, decline, cancel, remove) and blocks. Each change is pushed to both users' devices. */
+/**
+ * Friends (request, accept, decline, cancel, remove) and blocks. Each change is pushed to both users' devices, and
+ * a block or a friendship change is announced as `members-changed` of the two users' direct conversation, so every
+ * node re-checks whether that conversation is open to messages (MembershipCache).
+ */
 export class SocialService {
   constructor(
     private readonly repo: SocialRepo,
@@ -37,6 +42,7 @@ export class SocialService {
     if (!(await this.repo.getFriendRequest(from, me)))
       throw new AppError('NOT_FOUND', 'No pending request from that user');
     await this.repo.addFriendship(me, from, this.clock());
+    this.relationChanged(me, from);
     await this.notifyBoth(me, from, 'accepted');
   }
 
@@ -54,6 +60,7 @@ export class SocialService {
 
   async remove(me: string, other: string): Promise<void> {
     if (!(await this.repo.removeFriendship(me, other))) throw new AppError('NOT_FOUND', 'That user is not your friend');
+    this.relationChanged(me, other);
     await this.notifyBoth(me, other, 'removed');
   }
 
@@ -70,11 +77,13 @@ export class SocialService {
     await this.users.get(other);
     const wereFriends = await this.repo.areFriends(me, other);
     await this.repo.block(me, other, this.clock());
+    this.relationChanged(me, other);
     if (wereFriends) await this.notifyBoth(me, other, 'removed');
   }
 
   async unblock(me: string, other: string): Promise<void> {
     if (!(await this.repo.unblock(me, other))) throw new AppError('NOT_FOUND', 'That user is not blocked');
+    this.relationChanged(me, other);
   }
 
   listBlocked(me: string) {
@@ -87,6 +96,10 @@ export class SocialService {
 
   isBlockedEitherWay(a: string, b: string): Promise<boolean> {
     return this.repo.isBlockedEitherWay(a, b);
+  }
+
+  private relationChanged(a: string, b: string): void {
+    this.bus.publish({ kind: 'members-changed', conversationId: dmConversationId(a, b) });
   }
 
   private async notifyBoth(me: string, other: string, change: FriendChange): Promise<void> {

@@ -237,6 +237,26 @@ describe('cluster: three processes, one database, one Redis', () => {
     expect(gone2.frames.some(msgNew(second.message.seq, conv))).toBe(false);
   }, 60_000);
 
+  it('S1: a block made on node 1 refuses the next DM sent through node 0, whose earlier DMs passed', async () => {
+    const [a, b] = [await user(), await user()];
+    const a0 = await on(0, a.token);
+    await on(1, b.token); // host users exist once they have connected
+    await a0.call<Sent>('msg.send', { to_user_id: b.id, text: 'before the block' });
+    const blocked = await fetch(`${cluster.node(1).url}/v1/blocks/${a.id}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${b.token}` },
+    });
+    expect(blocked.status).toBe(204);
+    // node 0 remembered the DM as open; the block's members-changed message (one bus hop) makes it check again
+    const deadline = Date.now() + 2_000;
+    let reply = await a0.request('msg.send', { to_user_id: b.id, text: 'after the block' });
+    while (reply.type === 'result' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      reply = await a0.request('msg.send', { to_user_id: b.id, text: 'after the block' });
+    }
+    expect(reply).toMatchObject({ type: 'error', code: 'BLOCKED' });
+  }, 60_000);
+
   it('V1: revoking a device through node 0 closes its connection on node 2 with 3503', async () => {
     const a = await user();
     const phone2 = await on(2, a.token, 'phone');

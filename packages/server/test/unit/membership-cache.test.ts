@@ -115,4 +115,28 @@ describe('MembershipCache', () => {
     await cache.members(g1.id); // read again
     expect(reads).toEqual([g1.id, g2.id, g3.id, g1.id]);
   });
+  it('remembers a direct conversation found open until it is invalidated or cleared; never a refusal', async () => {
+    const cache = new MembershipCache(repo);
+    let checks = 0;
+    let refuse = false;
+    const check = async () => {
+      checks++;
+      if (refuse) throw new Error('BLOCKED');
+    };
+    await cache.dmOpen('dm:a:b', check);
+    await cache.dmOpen('dm:a:b', check);
+    expect(checks).toBe(1);
+
+    cache.invalidate('dm:a:b'); // a block or a friendship change
+    refuse = true;
+    await expect(cache.dmOpen('dm:a:b', check)).rejects.toThrow('BLOCKED');
+    await expect(cache.dmOpen('dm:a:b', check)).rejects.toThrow('BLOCKED');
+    expect(checks).toBe(3);
+
+    refuse = false;
+    await cache.dmOpen('dm:a:b', check);
+    cache.clear(); // a bus gap
+    await cache.dmOpen('dm:a:b', check);
+    expect(checks).toBe(5);
+  });
 });

@@ -7,16 +7,17 @@ export function createSqliteMessageRepo(db: SqliteDb): MessageRepo {
   const findDuplicate = db.prepare<[string, string], MessageRow>(
     'SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?',
   );
-  const bumpSeq = db.prepare<[number, string], { last_seq: number }>(
-    'UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ? WHERE id = ? RETURNING last_seq',
-  );
+  const lastSeq = db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM conversations WHERE id = ?');
+  const setLastSeq = db.prepare('UPDATE conversations SET last_seq = ?, last_message_at = ? WHERE id = ?');
+  // A duplicate (sender, client_msg_id) inserts nothing: the unique index settles it, without a lookup first.
   const insert = db.prepare(
     `INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, kind, text, metadata, reply_to, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
   );
-  const advanceSender = db.prepare(
-    `UPDATE conversation_members SET read_seq = MAX(read_seq, @seq), delivered_seq = MAX(delivered_seq, @seq)
-     WHERE conversation_id = @conversationId AND user_id = @userId`,
+  const advanceSender = db.prepare<[number, number, string, string]>(
+    `UPDATE conversation_members SET read_seq = MAX(read_seq, ?), delivered_seq = MAX(delivered_seq, ?)
+     WHERE conversation_id = ? AND user_id = ?`,
   );
   const senders = db.prepare<[string, number, number], { sender_id: string }>(
     'SELECT DISTINCT sender_id FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ?',
@@ -33,35 +34,53 @@ export function createSqliteMessageRepo(db: SqliteDb): MessageRepo {
   );
   const markDeleted = db.prepare('UPDATE messages SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL');
 
-  // One transaction for the whole batch: one fsync however many messages (group commit).
-  const appendBatch = db.transaction((items: readonly NewMessage[]): AppendResult[] =>
-    items.map((m) => {
-      if (m.clientMsgId !== null) {
-        const existing = findDuplicate.get(m.senderId, m.clientMsgId);
-        if (existing) return { message: toMessage(existing), duplicate: true };
+  /**
+   * One transaction for the whole batch: one fsync however many messages (group commit). Each conversation's
+   * last_seq is read once and written once per batch; a seq is taken only by a row really inserted, so seqs stay
+   * gap-free (D3), and a duplicate returns the stored original (D2).
+   */
+  const appendBatch = db.transaction((items: readonly NewMessage[]): AppendResult[] => {
+    const seqs = new Map<string, { seq: number; at: number; changed: boolean }>();
+    const senderSeqs = new Map<string, { conversationId: string; senderId: string; seq: number }>();
+    const results = items.map((m): AppendResult => {
+      let conv = seqs.get(m.conversationId);
+      if (!conv) {
+        const row = lastSeq.get(m.conversationId);
+        if (!row) throw new Error(`conversation ${m.conversationId} does not exist`);
+        conv = { seq: row.last_seq, at: 0, changed: false };
+        seqs.set(m.conversationId, conv);
       }
-      const bumped = bumpSeq.get(m.createdAt, m.conversationId);
-      if (!bumped) throw new Error(`conversation ${m.conversationId} does not exist`);
-      const metadata = m.metadata === null ? null : JSON.stringify(m.metadata);
-      const replyTo = m.replyTo === null ? null : Number(m.replyTo);
-      const { lastInsertRowid } = insert.run(
+      const seq = conv.seq + 1;
+      const { changes, lastInsertRowid } = insert.run(
         m.conversationId,
-        bumped.last_seq,
+        seq,
         m.senderId,
         m.clientMsgId,
         m.kind,
         m.text,
-        metadata,
-        replyTo,
+        m.metadata === null ? null : JSON.stringify(m.metadata),
+        m.replyTo === null ? null : Number(m.replyTo),
         m.createdAt,
       );
-      advanceSender.run({ seq: bumped.last_seq, conversationId: m.conversationId, userId: m.senderId });
-      return {
-        message: { ...m, id: String(lastInsertRowid), seq: bumped.last_seq },
-        duplicate: false,
-      };
-    }),
-  );
+      if (changes === 0) {
+        const existing = m.clientMsgId === null ? undefined : findDuplicate.get(m.senderId, m.clientMsgId);
+        if (!existing) throw new Error(`message ${m.conversationId}#${seq} was not inserted`);
+        return { message: toMessage(existing), duplicate: true };
+      }
+      conv.seq = seq;
+      conv.at = Math.max(conv.at, m.createdAt);
+      conv.changed = true;
+      const key = `${m.conversationId}\u0000${m.senderId}`;
+      const sender = senderSeqs.get(key);
+      if (sender) sender.seq = seq;
+      else senderSeqs.set(key, { conversationId: m.conversationId, senderId: m.senderId, seq });
+      return { message: { ...m, id: String(lastInsertRowid), seq }, duplicate: false };
+    });
+    for (const [id, conv] of seqs) if (conv.changed) setLastSeq.run(conv.seq, conv.at, id);
+    // The sender has read and received what they sent.
+    for (const s of senderSeqs.values()) advanceSender.run(s.seq, s.seq, s.conversationId, s.senderId);
+    return results;
+  });
 
   return {
     async appendMessages(items) {

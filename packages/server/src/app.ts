@@ -238,6 +238,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         () => [...hub.all].flatMap((c) => (c.userId === null ? [] : [{ userId: c.userId, connectionId: c.id }])),
         config.presence.ttlMs,
         log,
+        {
+          expired: (userIds) => presence.expired(userIds),
+          missing: async (entries) => {
+            for (const { userId, connectionId } of entries) {
+              const conn = [...(hub.connectionsOf(userId) ?? [])].find((c) => c.id === connectionId);
+              if (conn) await presence.restore(userId, connectionId, conn.status);
+            }
+          },
+        },
       );
       const address = http.server.address();
       return typeof address === 'object' && address ? address.port : config.port;

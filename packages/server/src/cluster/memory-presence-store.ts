@@ -38,16 +38,32 @@ export class MemoryPresenceStore implements PresenceStore {
     return { before, after };
   }
 
-  async refresh(entries: readonly PresenceEntry[]): Promise<void> {
+  async refresh(entries: readonly PresenceEntry[]): Promise<PresenceEntry[]> {
     const now = this.now();
-    for (const { userId, connectionId } of entries) {
-      const entry = this.byUser.get(userId)?.get(connectionId);
+    const missing: PresenceEntry[] = [];
+    for (const e of entries) {
+      const entry = this.byUser.get(e.userId)?.get(e.connectionId);
       if (entry) entry.expiresAt = now + this.ttlMs;
+      else missing.push(e);
     }
     // Forget users whose entries all expired a TTL ago (their node stopped refreshing them).
     for (const [userId, conns] of this.byUser) {
       if (![...conns.values()].some((e) => e.expiresAt + this.ttlMs > now)) this.byUser.delete(userId);
     }
+    return missing;
+  }
+
+  async expire(limit: number): Promise<string[]> {
+    const now = this.now();
+    const out: string[] = [];
+    for (const [userId, conns] of this.byUser) {
+      if (out.length >= limit) break;
+      if (this.status(conns, now) === 'offline') {
+        this.byUser.delete(userId);
+        out.push(userId);
+      }
+    }
+    return out;
   }
 
   async statuses(userIds: readonly string[]): Promise<Map<string, PresenceStatus>> {

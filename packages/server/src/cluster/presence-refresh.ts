@@ -1,24 +1,44 @@
 import type { Logger } from '../logger.js';
 import type { PresenceEntry, PresenceStore } from './presence-store.js';
 
+/** Users taken out of the store per sweep at most (the rest wait for the next one). */
+const EXPIRE_BATCH = 1_000;
+
 /**
  * Keeps this node's presence entries alive: every TTL / 3 it refreshes the entries of every connection the node
- * holds, so an entry outlives its connection by at most the TTL (a dead node's users go offline within it).
- * Returns the function that stops it.
+ * holds, so an entry outlives its connection by at most the TTL (a dead node's users go offline within it). The
+ * same sweep takes out the users left with no live entry (another node died) and hands them to `expired`, on one
+ * node only, which announces them offline; if this node itself stalled past the TTL and its users were taken out
+ * that way, the next refresh misses their entries and sets those still connected again. Returns the function
+ * that stops it.
  */
 export function startPresenceRefresh(
   store: PresenceStore,
   entries: () => PresenceEntry[],
   ttlMs: number,
   log: Logger,
+  hooks: {
+    /** Users of another node announced offline here (taken out by expire()). */
+    expired: (userIds: string[]) => Promise<void>;
+    /** This node's entries the refresh did not find: set again those whose connection is still open. */
+    missing: (entries: PresenceEntry[]) => Promise<void>;
+  },
 ): () => void {
   let running = false;
+  const sweep = async () => {
+    const missing = await store.refresh(entries());
+    if (missing.length > 0) await hooks.missing(missing);
+    const gone = await store.expire(EXPIRE_BATCH);
+    if (gone.length > 0) {
+      log.info({ users: gone.length }, 'presence expired: users of a node that stopped refreshing go offline');
+      await hooks.expired(gone);
+    }
+  };
   const timer = setInterval(
     () => {
       if (running) return;
       running = true;
-      store
-        .refresh(entries())
+      sweep()
         .catch((err) => log.warn({ err }, 'presence refresh failed'))
         .finally(() => {
           running = false;

@@ -34,9 +34,18 @@ export interface PresenceStore {
   remove(userId: string, connectionId: string): Promise<StatusChange>;
   /**
    * Extends the entries of these connections by a TTL from now; an entry removed meanwhile is not brought back.
-   * Each node calls it for all of its connections at least every TTL / 3.
+   * Returns the entries it did not find (removed meanwhile, or taken out by expire() while this node stalled),
+   * so the node can set those whose connection is still open again. Each node calls it for all of its
+   * connections at least every TTL / 3.
    */
-  refresh(entries: readonly PresenceEntry[]): Promise<void>;
+  refresh(entries: readonly PresenceEntry[]): Promise<PresenceEntry[]>;
+  /**
+   * Takes out of the store up to `limit` users none of whose entries is live any more (the node holding their
+   * connections stopped refreshing them: it died, or lost Redis) and returns them. Atomic: each such user is
+   * returned by one call only, so exactly one node announces them offline. Users removed the normal way
+   * (remove()) are never returned.
+   */
+  expire(limit: number): Promise<string[]>;
   /** Status of each given user that is not offline. */
   statuses(userIds: readonly string[]): Promise<Map<string, PresenceStatus>>;
   /** Users with at least one unexpired entry, across every node. */

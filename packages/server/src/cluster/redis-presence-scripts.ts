@@ -61,13 +61,14 @@ return { before, states(live) }
 
 /**
  * KEYS: online zset, then one user hash per entry. ARGV: now, ttl, gcMs, then user and connection per entry.
- * Extends the entries that still exist; returns how many no longer did. Also forgets users expired a TTL ago.
+ * Extends the entries that still exist; returns the positions (0-based) of those that no longer did. Also
+ * forgets users expired a TTL ago.
  */
 export const REFRESH_SCRIPT = `
 local now = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
 local exp = string.format('%d', now + ttl)
-local missing = 0
+local missing = {}
 for i = 2, #KEYS do
   local conn = ARGV[2 * i + 1]
   local v = redis.call('HGET', KEYS[i], conn)
@@ -77,9 +78,23 @@ for i = 2, #KEYS do
     redis.call('ZADD', KEYS[1], 'GT', exp, ARGV[2 * i])
     redis.call('PEXPIRE', KEYS[i], ARGV[3])
   else
-    missing = missing + 1
+    missing[#missing + 1] = i - 2
   end
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('(%d', now - ttl))
 return missing
+`;
+
+/**
+ * KEYS: online zset. ARGV: now, user hash prefix, limit. Users whose latest expiry has passed have no live entry:
+ * takes them out (zset member and hash) and returns them, up to limit. The hashes are named from ARGV (one Redis,
+ * not Redis Cluster, which Parley does not use).
+ */
+export const EXPIRE_SCRIPT = `
+local users = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, u in ipairs(users) do
+  redis.call('ZREM', KEYS[1], u)
+  redis.call('DEL', ARGV[2] .. u)
+end
+return users
 `;

@@ -2,12 +2,13 @@ import type { DeviceStatus, PresenceStatus } from '@parley/protocol';
 import type { Redis } from 'ioredis';
 import { type PresenceEntry, type PresenceStore, rollUp, type StatusChange } from './presence-store.js';
 import { connectRedis, type RedisSettings } from './redis-connection.js';
-import { REFRESH_SCRIPT, REMOVE_SCRIPT, SET_SCRIPT } from './redis-presence-scripts.js';
+import { EXPIRE_SCRIPT, REFRESH_SCRIPT, REMOVE_SCRIPT, SET_SCRIPT } from './redis-presence-scripts.js';
 
 interface PresenceCommands {
   presenceSet(...args: (string | number)[]): Promise<[string, string]>;
   presenceRemove(...args: (string | number)[]): Promise<[string, string]>;
-  presenceRefresh(...args: (string | number)[]): Promise<number>;
+  presenceRefresh(...args: (string | number)[]): Promise<number[]>;
+  presenceExpire(...args: (string | number)[]): Promise<string[]>;
 }
 
 const REFRESH_CHUNK = 500;
@@ -41,6 +42,7 @@ export class RedisPresenceStore implements PresenceStore {
     this.redis.defineCommand('presenceSet', { numberOfKeys: 2, lua: SET_SCRIPT });
     this.redis.defineCommand('presenceRemove', { numberOfKeys: 2, lua: REMOVE_SCRIPT });
     this.redis.defineCommand('presenceRefresh', { lua: REFRESH_SCRIPT });
+    this.redis.defineCommand('presenceExpire', { numberOfKeys: 1, lua: EXPIRE_SCRIPT });
     this.commands = this.redis as unknown as PresenceCommands;
     this.online = `${settings.prefix}presence:online`;
     this.userPrefix = `${settings.prefix}presence:u:`;
@@ -82,7 +84,7 @@ export class RedisPresenceStore implements PresenceStore {
     }
   }
 
-  async refresh(entries: readonly PresenceEntry[]): Promise<void> {
+  async refresh(entries: readonly PresenceEntry[]): Promise<PresenceEntry[]> {
     const now = this.now();
     const pipeline = this.redis.pipeline();
     for (let i = 0; i < entries.length || i === 0; i += REFRESH_CHUNK) {
@@ -95,6 +97,19 @@ export class RedisPresenceStore implements PresenceStore {
     }
     const results = await pipeline.exec().catch(() => null);
     if (!results || results.some(([err]) => err)) this.failures++;
+    // Unreachable: report nothing missing (setting entries again would fail the same way).
+    return (results ?? []).flatMap(([err, positions], chunk) =>
+      err ? [] : (positions as number[]).map((i) => entries[chunk * REFRESH_CHUNK + i] as PresenceEntry),
+    );
+  }
+
+  async expire(limit: number): Promise<string[]> {
+    try {
+      return await this.commands.presenceExpire(this.online, this.now(), this.userPrefix, limit);
+    } catch {
+      this.failures++;
+      return [];
+    }
   }
 
   async statuses(userIds: readonly string[]): Promise<Map<string, PresenceStatus>> {

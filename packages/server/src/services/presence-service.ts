@@ -16,6 +16,7 @@ export interface PresenceView {
  * devices', offline with none. Guarantees (best effort, never stored as history):
  * - P1: changes are pushed to the user's friends and co-members only, once per change of the rolled-up status;
  * - P3: going offline is announced only after a grace period, so a quick reconnect never flaps offline -> online;
+ *   the users of a node that died are announced offline by another node once their presence entries expire;
  * - last_seen is written on every connect and disconnect.
  */
 export class PresenceService {
@@ -73,6 +74,37 @@ export class PresenceService {
 
   onlineUsers(limit: number) {
     return this.store.onlineUsers(limit);
+  }
+
+  /**
+   * Users whose devices' node stopped refreshing them (it died): announced offline now, with last_seen = now, by
+   * the one node the store handed them to (PresenceStore.expire).
+   */
+  async expired(userIds: readonly string[]): Promise<void> {
+    const now = this.clock();
+    for (const userId of userIds) {
+      const pending = this.pendingOffline.get(userId);
+      if (pending) clearTimeout(pending);
+      this.pendingOffline.delete(userId);
+      this.announced.delete(userId);
+      try {
+        await this.users.setLastSeen(userId, now);
+        this.host.userOffline(userId, now);
+        await this.announce(userId, 'offline');
+      } catch {
+        // best effort, like every presence announcement
+      }
+    }
+  }
+
+  /**
+   * A connection of this node whose entry was taken out while the node stalled (other nodes announced its user
+   * offline): set again, and announced again even if this node had announced that status before.
+   */
+  async restore(userId: string, connectionId: string, state: DeviceStatus): Promise<void> {
+    const change = await this.store.set(userId, connectionId, state);
+    if (change.before === 'offline') this.announced.delete(userId);
+    await this.settle(userId, change.after);
   }
 
   /** Cancels pending offline announcements (on shutdown: the users will reconnect elsewhere). */

@@ -30,13 +30,14 @@ const statusOf = async (s: TestSocket, userId: number) =>
   (await s.call<{ presence: { status: string }[] }>('presence.query', { user_ids: [userId] })).presence[0]?.status;
 
 describe('cluster nodes', () => {
-  it("P: a killed node's users go offline on every other node within the presence TTL", async () => {
+  it("P: a killed node's users go offline on every other node within the presence TTL, pushed to their contacts once", async () => {
     const TTL = 1_500;
     cluster = await TestCluster.start({ nodes: 3, env: { PARLEY_PRESENCE_TTL_MS: String(TTL) } });
     const [watcher, victim] = [await hostToken({ sub: '501' }), await hostToken({ sub: '502' })];
     const w0 = await connect(cluster.node(0).wsUrl, watcher);
     const w2 = await connect(cluster.node(2).wsUrl, watcher);
-    await connect(cluster.node(1).wsUrl, victim);
+    const v1 = await connect(cluster.node(1).wsUrl, victim);
+    await v1.call('msg.send', { to_user_id: 501, text: 'we are contacts now' });
     // refreshed by its node, the entry outlives several TTLs while the node lives
     await new Promise((r) => setTimeout(r, TTL * 2));
     expect(await statusOf(w0, 502)).toBe('online');
@@ -52,6 +53,35 @@ describe('cluster nodes', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
+    // one node announced it (the one that took the expired user out), to every device of every contact
+    const offline = (f: { type: string; user_id?: unknown; status?: unknown }) =>
+      f.type === 'presence' && f.user_id === 502 && f.status === 'offline';
+    for (const s of [w0, w2]) await s.next(offline, 5_000);
+    await new Promise((r) => setTimeout(r, TTL));
+    expect([w0, w2].map((s) => s.frames.filter(offline).length)).toEqual([1, 1]);
+  }, 300_000);
+
+  it('P: a node stalled past the TTL (SIGSTOP) has its users announced offline, then sets them online again on resuming', async () => {
+    const TTL = 1_500;
+    cluster = await TestCluster.start({ nodes: 2, env: { PARLEY_PRESENCE_TTL_MS: String(TTL) } });
+    const [watcher, sleeper] = [await hostToken({ sub: '511' }), await hostToken({ sub: '512' })];
+    const w0 = await connect(cluster.node(0).wsUrl, watcher);
+    const s1 = await connect(cluster.node(1).wsUrl, sleeper);
+    await s1.call('msg.send', { to_user_id: 511, text: 'contacts' });
+    const presence = (status: string) => (f: { type: string; user_id?: unknown; status?: unknown }) =>
+      f.type === 'presence' && f.user_id === 512 && f.status === status;
+
+    const child = cluster.node(1).process?.child;
+    child?.kill('SIGSTOP');
+    try {
+      await w0.next(presence('offline'), TTL + 10_000);
+    } finally {
+      child?.kill('SIGCONT');
+    }
+    // its connection never closed: the resumed node's refresh misses the entry and sets it again
+    await w0.wait(presence('online'), TTL + 10_000);
+    expect(await statusOf(w0, 512)).toBe('online');
+    expect(await s1.request('ping')).toMatchObject({ type: 'pong' });
   }, 300_000);
 
   it('PARLEY_WORKERS=3: three processes share one port, a message crosses workers, SIGTERM drains them all', async () => {

@@ -129,16 +129,54 @@ export function registerPresenceContract(
       expect(await n2.remove('both', 'b-live')).toEqual({ before: 'online', after: 'offline' });
     });
 
-    it('P7: refresh never brings back a removed entry, and ignores unknown ones', async () => {
+    it('P7: refresh never brings back a removed entry, and reports the entries it did not find', async () => {
       await n1.set('a', 'a1', 'online');
+      await n1.set('b', 'b1', 'away');
       await n2.remove('a', 'a1');
-      await n1.refresh([
+      const missing = await n1.refresh([
+        { userId: 'a', connectionId: 'a1' },
+        { userId: 'b', connectionId: 'b1' },
+        { userId: 'ghost', connectionId: 'g1' },
+      ]);
+      expect(missing).toEqual([
         { userId: 'a', connectionId: 'a1' },
         { userId: 'ghost', connectionId: 'g1' },
       ]);
-      expect((await n3.statuses(['a', 'ghost'])).size).toBe(0);
-      expect(await n3.onlineCount()).toBe(0);
-      await n1.refresh([]);
+      expect(Object.fromEntries(await n3.statuses(['a', 'b', 'ghost']))).toEqual({ b: 'away' });
+      expect(await n3.onlineCount()).toBe(1);
+      expect(await n1.refresh([])).toEqual([]);
+    });
+
+    it("P10: expire hands a dead node's users to exactly one caller, never a user with a live entry or one removed", async () => {
+      await n1.set('dead-1', 'd1', 'online');
+      await n1.set('dead-2', 'd2', 'busy');
+      await n1.set('both', 'b-dead', 'online');
+      await n2.set('both', 'b-live', 'away');
+      await n2.set('left', 'l1', 'online');
+      await n2.remove('left', 'l1');
+      expect(await n3.expire(100)).toEqual([]); // nothing has expired yet
+      for (let i = 0; i < 4; i++) {
+        t += TTL / 3;
+        await n2.refresh([{ userId: 'both', connectionId: 'b-live' }]);
+      }
+      const swept = await Promise.all(stores.map((s) => s.expire(100)));
+      expect(swept.flat().sort()).toEqual(['dead-1', 'dead-2']);
+      expect(await n1.expire(100)).toEqual([]);
+      expect(Object.fromEntries(await n3.statuses(['dead-1', 'dead-2', 'both']))).toEqual({ both: 'away' });
+      expect(await n3.onlineCount()).toBe(1);
+      // the dead node's entries are gone: a refresh from it (a node that only stalled) finds them missing
+      expect(await n1.refresh([{ userId: 'dead-1', connectionId: 'd1' }])).toEqual([
+        { userId: 'dead-1', connectionId: 'd1' },
+      ]);
+    });
+
+    it('P10: expire takes at most `limit` users per call', async () => {
+      for (let i = 0; i < 5; i++) await n1.set(`u${i}`, `c${i}`, 'online');
+      t += TTL + 1;
+      const first = await n2.expire(3);
+      const rest = await n3.expire(3);
+      expect(first).toHaveLength(3);
+      expect([...first, ...rest].sort()).toEqual(['u0', 'u1', 'u2', 'u3', 'u4']);
     });
 
     it('P8: batch queries answer for a thousand users at once', async () => {

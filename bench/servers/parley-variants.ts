@@ -4,7 +4,6 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Connection } from '../../packages/server/src/gateway/connection.js';
 import { Hub } from '../../packages/server/src/gateway/hub.js';
-import { TurnBudget } from '../../packages/server/src/gateway/turn-budget.js';
 import { WsGateway } from '../../packages/server/src/gateway/ws-gateway.js';
 import { textFrame, WsTransport } from '../../packages/server/src/gateway/ws-transport.js';
 import { GroupCommit } from '../../packages/server/src/storage/group-commit.js';
@@ -41,9 +40,6 @@ const PATCHES: Record<string, () => void> = {
   },
   'commit-every-turn'() {
     (GroupCommit.prototype as unknown as { delay: () => number }).delay = () => 0;
-  },
-  'no-turn-budget'() {
-    TurnBudget.prototype.take = () => true;
   },
   'upgrade-closure'() {
     const original = WsGateway.prototype.handleUpgrade;

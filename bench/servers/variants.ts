@@ -20,10 +20,6 @@ export const VARIANTS: Record<string, { technique: string; scenarios: VariantSce
     technique: 'group commit batches start >= 3 ms apart under load (before: a commit every event-loop turn)',
     scenarios: ['dm-half'],
   },
-  'no-turn-budget': {
-    technique: 'at most 512 incoming frames per event-loop turn (before: every frame read is handled at once)',
-    scenarios: ['dm-latency'],
-  },
   'upgrade-closure': {
     technique: "no closure on the upgraded socket that keeps the upgrade's request, URL and head bytes alive",
     scenarios: ['conn'],

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { parseUserId } from '@parley/protocol';
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../errors.js';
@@ -29,11 +29,18 @@ export interface TokenSettings {
  * The user id is `sub`, else `user_id`, else `userId`; `username` and `name` are optional.
  */
 export class TokenService {
-  private readonly key: Uint8Array;
+  /** Imported once: given raw bytes, jose imports the key again on every verification (a cost per connection). */
+  private readonly key: Promise<webcrypto.CryptoKey>;
   private readonly jwks: ReturnType<typeof createRemoteJWKSet> | null;
 
   constructor(private readonly settings: TokenSettings) {
-    this.key = new TextEncoder().encode(settings.secret);
+    this.key = webcrypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(settings.secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
     this.jwks = settings.jwksUrl ? createRemoteJWKSet(new URL(settings.jwksUrl)) : null;
   }
 
@@ -47,7 +54,7 @@ export class TokenService {
       };
       const header = decodeProtectedHeader(token);
       if (header.alg === 'HS256') {
-        ({ payload } = await jwtVerify(token, this.key, { ...options, algorithms: ['HS256'] }));
+        ({ payload } = await jwtVerify(token, await this.key, { ...options, algorithms: ['HS256'] }));
       } else if (this.jwks) {
         ({ payload } = await jwtVerify(token, this.jwks, options));
       } else {
@@ -88,7 +95,7 @@ export class TokenService {
       .setExpirationTime(Math.floor(expiresAt / 1000));
     if (this.settings.issuer) jwt = jwt.setIssuer(this.settings.issuer);
     if (this.settings.audience) jwt = jwt.setAudience(this.settings.audience);
-    return { token: await jwt.sign(this.key), expiresAt };
+    return { token: await jwt.sign(await this.key), expiresAt };
   }
 }
 

@@ -10,13 +10,9 @@ import { parseDeviceId } from '../validation/device.js';
 import { Connection } from './connection.js';
 import type { GatewayContext } from './context.js';
 import type { Dialect } from './dialect.js';
-import { TurnBudget } from './turn-budget.js';
 import { WsTransport } from './ws-transport.js';
 
 type UpgradeAuth = { token: VerifiedToken } | { error: AppError } | null;
-
-/** Enough that a node at ordinary load never meets it; small enough that a turn under overload stays short. */
-const FRAMES_PER_TURN = 512;
 
 /**
  * The WebSocket edge: routes each upgrade to the dialect of its path, checks the browser Origin, verifies a token
@@ -28,8 +24,6 @@ export class WsGateway {
   private readonly routes = new Map<string, Dialect>();
   private readonly foreign: string[] = [];
   private draining = false;
-  /** Frames handled per event-loop turn: beyond it, frames wait for a later turn (turn-budget.ts). */
-  private readonly turns = new TurnBudget(FRAMES_PER_TURN);
 
   constructor(private readonly ctx: GatewayContext) {
     this.wss = new WebSocketServer({
@@ -127,16 +121,13 @@ export class WsGateway {
       req.socket.remoteAddress ?? '',
     );
     ctx.hub.track(conn);
-    const pause = () => ws.pause();
-    const resume = () => ws.resume();
     ws.on('message', (data, isBinary) => {
       conn.lastSeenAt = ctx.clock();
       conn.pinged = false;
       ctx.metrics.framesIn.inc({ dialect: dialect.name });
       if (conn.closed) return;
       const text = isBinary ? null : (data as Buffer).toString('utf8');
-      const turn = this.turns.take() ? conn.chain : conn.chain.then(() => this.turns.wait(pause, resume));
-      conn.chain = turn
+      conn.chain = conn.chain
         .then(() => (text === null ? dialect.frame(conn, '\u0000binary') : dialect.frame(conn, text)))
         .catch((err) => ctx.log.error({ err, conn: conn.id }, 'frame handler failed'));
     });

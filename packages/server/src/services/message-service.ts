@@ -72,7 +72,7 @@ export class MessageService {
       await this.republish(original, originConnectionId);
       return { committed: Promise.resolve({ message: original, duplicate: true }) };
     }
-    const [to, sender] = await Promise.all([this.conversations.recipients(conversationId), this.users.get(me)]);
+    const [to, sender] = await Promise.all([this.conversations.recipients(conversationId), this.users.sender(me)]);
     const committed = this.commit
       .append({
         conversationId,
@@ -126,7 +126,7 @@ export class MessageService {
   private async republish(message: MessageRecord, originConnectionId?: string): Promise<void> {
     const [to, sender] = await Promise.all([
       this.conversations.recipients(message.conversationId),
-      this.users.get(message.senderId),
+      this.users.sender(message.senderId),
     ]);
     this.bus.publish({
       kind: 'deliver',

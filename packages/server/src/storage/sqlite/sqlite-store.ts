@@ -6,15 +6,17 @@ import { createSqliteMessageRepo } from './sqlite-messages.js';
 import { createSqliteNotificationRepo } from './sqlite-notifications.js';
 import { createSqliteSocialRepo } from './sqlite-social.js';
 import { createSqliteUserRepo } from './sqlite-users.js';
+import { TurnWrites } from './turn-writes.js';
 
 /** The embedded store: one SQLite file in WAL mode. Calls are synchronous underneath, so batches are atomic. */
 export function createSqliteStore(options: { path: string; synchronous: 'full' | 'normal' }): Store {
   const db = openDatabase(options.path, options.synchronous);
   const ping = db.prepare('SELECT 1');
+  const turn = new TurnWrites(db);
   let closed = false;
   return {
     kind: 'sqlite',
-    ...createSqliteUserRepo(db),
+    ...createSqliteUserRepo(db, turn),
     ...createSqliteSocialRepo(db),
     ...createSqliteConversationRepo(db),
     ...createSqliteMessageRepo(db),
@@ -27,6 +29,7 @@ export function createSqliteStore(options: { path: string; synchronous: 'full' |
     async close() {
       if (closed) return;
       closed = true;
+      turn.flush();
       db.close();
     },
   };

@@ -2,8 +2,9 @@ import { AppError } from '../../errors.js';
 import type { UserRepo } from '../store.js';
 import type { SqliteDb } from './open-database.js';
 import { toUser, type UserRow } from '../rows.js';
+import type { TurnWrites } from './turn-writes.js';
 
-export function createSqliteUserRepo(db: SqliteDb): UserRepo {
+export function createSqliteUserRepo(db: SqliteDb, turn: TurnWrites): UserRepo {
   const get = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
   const getMany = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))');
   const insert = db.prepare(
@@ -47,8 +48,9 @@ export function createSqliteUserRepo(db: SqliteDb): UserRepo {
   );
 
   return {
+    // Every connection of a user first seen by this process, and every connect / disconnect: one commit per turn.
     async upsertUser(user, now) {
-      return toUser(upsert(user, now));
+      return toUser(await turn.run(() => upsert(user, now)));
     },
     async createUserWithLogin(user, passwordHash, now) {
       return toUser(createWithLogin(user, passwordHash, now));
@@ -85,7 +87,7 @@ export function createSqliteUserRepo(db: SqliteDb): UserRepo {
       return row ? toUser(row) : null;
     },
     async setLastSeen(id, at) {
-      setLastSeen.run(at, id);
+      await turn.run(() => setLastSeen.run(at, id));
     },
     async saveRefreshToken(tokenHash, userId, deviceId, expiresAt) {
       saveToken.run(tokenHash, userId, deviceId, expiresAt);

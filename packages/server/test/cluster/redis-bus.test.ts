@@ -132,7 +132,7 @@ describe('Redis bus', () => {
     // kill the command connections (the publishers), not the subscribers: b stays subscribed throughout
     const admin = new Redis(privateRedis.url);
     open.push({ close: () => admin.disconnect() });
-    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
     const pub = (a as unknown as { pub: Redis }).pub;
     await until(() => pub.status !== 'ready', "a's publisher to notice");
     a.publish({ kind: 'deliver', to: ['u1', 'u2'], event: typing('during') });

@@ -9,6 +9,7 @@ interface Entry {
 /** Presence for a single node: each user's connections, their states and expiry times, in memory. */
 export class MemoryPresenceStore implements PresenceStore {
   private byUser = new Map<string, Map<string, Entry>>();
+  private announced = new Map<string, PresenceStatus>();
 
   constructor(
     private readonly ttlMs = 60_000,
@@ -46,10 +47,6 @@ export class MemoryPresenceStore implements PresenceStore {
       if (entry) entry.expiresAt = now + this.ttlMs;
       else missing.push(e);
     }
-    // Forget users whose entries all expired a TTL ago (their node stopped refreshing them).
-    for (const [userId, conns] of this.byUser) {
-      if (![...conns.values()].some((e) => e.expiresAt + this.ttlMs > now)) this.byUser.delete(userId);
-    }
     return missing;
   }
 
@@ -64,6 +61,14 @@ export class MemoryPresenceStore implements PresenceStore {
       }
     }
     return out;
+  }
+
+  async swapAnnounced(userId: string, status: PresenceStatus): Promise<PresenceStatus | null> {
+    if (status === 'offline' && this.status(this.byUser.get(userId), this.now()) !== 'offline') return null;
+    const before = this.announced.get(userId) ?? 'offline';
+    if (status === 'offline') this.announced.delete(userId);
+    else this.announced.set(userId, status);
+    return before;
   }
 
   async statuses(userIds: readonly string[]): Promise<Map<string, PresenceStatus>> {
@@ -96,6 +101,7 @@ export class MemoryPresenceStore implements PresenceStore {
 
   async close(): Promise<void> {
     this.byUser.clear();
+    this.announced.clear();
   }
 
   private status(conns: Map<string, Entry> | undefined, now: number): PresenceStatus {

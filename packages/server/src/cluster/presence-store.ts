@@ -46,6 +46,13 @@ export interface PresenceStore {
    * (remove()) are never returned.
    */
   expire(limit: number): Promise<string[]>;
+  /**
+   * Records `status` as the user's announced status, for the whole cluster, and returns the one it replaces
+   * ('offline' when none): each change of a user's status is announced once, by the one node whose swap changed it,
+   * whatever node their devices are on. Going 'offline' is refused (null, nothing changes) while the user has a
+   * live entry: a device that came back meanwhile wins.
+   */
+  swapAnnounced(userId: string, status: PresenceStatus): Promise<PresenceStatus | null>;
   /** Status of each given user that is not offline. */
   statuses(userIds: readonly string[]): Promise<Map<string, PresenceStatus>>;
   /** Users with at least one unexpired entry, across every node. */

@@ -61,8 +61,8 @@ return { before, states(live) }
 
 /**
  * KEYS: online zset, then one user hash per entry. ARGV: now, ttl, gcMs, then user and connection per entry.
- * Extends the entries that still exist; returns the positions (0-based) of those that no longer did. Also
- * forgets users expired a TTL ago.
+ * Extends the entries that still exist; returns the positions (0-based) of those that no longer did. Users whose
+ * entries expired stay in the online set until EXPIRE_SCRIPT takes them out (and a node announces them offline).
  */
 export const REFRESH_SCRIPT = `
 local now = tonumber(ARGV[1])
@@ -81,7 +81,6 @@ for i = 2, #KEYS do
     missing[#missing + 1] = i - 2
   end
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('(%d', now - ttl))
 return missing
 `;
 
@@ -97,4 +96,29 @@ for _, u in ipairs(users) do
   redis.call('DEL', ARGV[2] .. u)
 end
 return users
+`;
+
+/**
+ * KEYS: user hash, announced hash (<prefix>presence:announced, user -> status). ARGV: now, user, status. Returns the
+ * status announced before ('offline' when none) and records the new one; for 'offline', returns nil and changes
+ * nothing while the user has an unexpired entry.
+ */
+export const SWAP_ANNOUNCED_SCRIPT = `
+local now = tonumber(ARGV[1])
+if ARGV[3] == 'offline' then
+  local flat = redis.call('HGETALL', KEYS[1])
+  for i = 1, #flat, 2 do
+    local v = flat[i + 1]
+    local sep = string.find(v, '|', 1, true)
+    if tonumber(string.sub(v, 1, sep - 1)) > now then return false end
+  end
+end
+local before = redis.call('HGET', KEYS[2], ARGV[2])
+if not before then before = 'offline' end
+if ARGV[3] == 'offline' then
+  redis.call('HDEL', KEYS[2], ARGV[2])
+else
+  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+end
+return before
 `;

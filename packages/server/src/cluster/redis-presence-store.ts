@@ -2,13 +2,20 @@ import type { DeviceStatus, PresenceStatus } from '@parley/protocol';
 import type { Redis } from 'ioredis';
 import { type PresenceEntry, type PresenceStore, rollUp, type StatusChange } from './presence-store.js';
 import { connectRedis, type RedisSettings } from './redis-connection.js';
-import { EXPIRE_SCRIPT, REFRESH_SCRIPT, REMOVE_SCRIPT, SET_SCRIPT } from './redis-presence-scripts.js';
+import {
+  EXPIRE_SCRIPT,
+  REFRESH_SCRIPT,
+  REMOVE_SCRIPT,
+  SET_SCRIPT,
+  SWAP_ANNOUNCED_SCRIPT,
+} from './redis-presence-scripts.js';
 
 interface PresenceCommands {
   presenceSet(...args: (string | number)[]): Promise<[string, string]>;
   presenceRemove(...args: (string | number)[]): Promise<[string, string]>;
   presenceRefresh(...args: (string | number)[]): Promise<number[]>;
   presenceExpire(...args: (string | number)[]): Promise<string[]>;
+  presenceSwapAnnounced(...args: (string | number)[]): Promise<string | null>;
 }
 
 const REFRESH_CHUNK = 500;
@@ -29,6 +36,7 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly commands: PresenceCommands;
   private readonly online: string;
   private readonly userPrefix: string;
+  private readonly announced: string;
   private readonly gcMs: number;
   /** Redis failures absorbed (metrics, tests). */
   failures = 0;
@@ -43,9 +51,11 @@ export class RedisPresenceStore implements PresenceStore {
     this.redis.defineCommand('presenceRemove', { numberOfKeys: 2, lua: REMOVE_SCRIPT });
     this.redis.defineCommand('presenceRefresh', { lua: REFRESH_SCRIPT });
     this.redis.defineCommand('presenceExpire', { numberOfKeys: 1, lua: EXPIRE_SCRIPT });
+    this.redis.defineCommand('presenceSwapAnnounced', { numberOfKeys: 2, lua: SWAP_ANNOUNCED_SCRIPT });
     this.commands = this.redis as unknown as PresenceCommands;
     this.online = `${settings.prefix}presence:online`;
     this.userPrefix = `${settings.prefix}presence:u:`;
+    this.announced = `${settings.prefix}presence:announced`;
     this.gcMs = ttlMs * 2 + 600_000;
   }
 
@@ -109,6 +119,23 @@ export class RedisPresenceStore implements PresenceStore {
     } catch {
       this.failures++;
       return [];
+    }
+  }
+
+  async swapAnnounced(userId: string, status: PresenceStatus): Promise<PresenceStatus | null> {
+    try {
+      const before = await this.commands.presenceSwapAnnounced(
+        this.userPrefix + userId,
+        this.announced,
+        this.now(),
+        userId,
+        status,
+      );
+      return before as PresenceStatus | null;
+    } catch {
+      // Unreachable: announce (best effort; presence reads report nobody online meanwhile anyway).
+      this.failures++;
+      return status === 'offline' ? 'online' : 'offline';
     }
   }
 

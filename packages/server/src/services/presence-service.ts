@@ -14,14 +14,13 @@ export interface PresenceView {
 /**
  * Presence: each device sets its state (online / away / busy); a user's status is the strongest of their
  * devices', offline with none. Guarantees (best effort, never stored as history):
- * - P1: changes are pushed to the user's friends and co-members only, once per change of the rolled-up status;
+ * - P1: changes are pushed to the user's friends and co-members only, once per change of the rolled-up status,
+ *   across the cluster: the store records the announced status, and only the node whose swap changed it announces;
  * - P3: going offline is announced only after a grace period, so a quick reconnect never flaps offline -> online;
  *   the users of a node that died are announced offline by another node once their presence entries expire;
  * - last_seen is written on every connect and disconnect.
  */
 export class PresenceService {
-  /** The status this node last announced per user; absent = offline. */
-  private announced = new Map<string, PresenceStatus>();
   private pendingOffline = new Map<string, NodeJS.Timeout>();
 
   constructor(
@@ -78,32 +77,23 @@ export class PresenceService {
 
   /**
    * Users whose devices' node stopped refreshing them (it died): announced offline now, with last_seen = now, by
-   * the one node the store handed them to (PresenceStore.expire).
+   * the node the store handed them to (PresenceStore.expire).
    */
   async expired(userIds: readonly string[]): Promise<void> {
-    const now = this.clock();
     for (const userId of userIds) {
       const pending = this.pendingOffline.get(userId);
       if (pending) clearTimeout(pending);
       this.pendingOffline.delete(userId);
-      this.announced.delete(userId);
-      try {
-        await this.users.setLastSeen(userId, now);
-        this.host.userOffline(userId, now);
-        await this.announce(userId, 'offline');
-      } catch {
-        // best effort, like every presence announcement
-      }
+      await this.confirmOffline(userId, true).catch(() => {}); // best effort, like every presence announcement
     }
   }
 
   /**
    * A connection of this node whose entry was taken out while the node stalled (other nodes announced its user
-   * offline): set again, and announced again even if this node had announced that status before.
+   * offline): set again, which announces the user again.
    */
   async restore(userId: string, connectionId: string, state: DeviceStatus): Promise<void> {
     const change = await this.store.set(userId, connectionId, state);
-    if (change.before === 'offline') this.announced.delete(userId);
     await this.settle(userId, change.after);
   }
 
@@ -115,8 +105,11 @@ export class PresenceService {
 
   private async settle(userId: string, status: PresenceStatus): Promise<void> {
     if (status === 'offline') {
-      if (this.pendingOffline.has(userId) || !this.announced.has(userId)) return;
-      const timer = setTimeout(() => void this.confirmOffline(userId), this.graceMs);
+      if (this.pendingOffline.has(userId)) return;
+      const timer = setTimeout(() => {
+        this.pendingOffline.delete(userId);
+        this.confirmOffline(userId).catch(() => {});
+      }, this.graceMs);
       timer.unref();
       this.pendingOffline.set(userId, timer);
       return;
@@ -126,20 +119,23 @@ export class PresenceService {
       clearTimeout(pending);
       this.pendingOffline.delete(userId);
     }
-    const previous = this.announced.get(userId);
-    if (previous === status) return;
-    this.announced.set(userId, status);
-    if (previous === undefined) this.host.userOnline(userId, this.clock());
+    const before = await this.store.swapAnnounced(userId, status);
+    if (before === status) return;
+    if (before === 'offline') this.host.userOnline(userId, this.clock());
     await this.announce(userId, status);
   }
 
-  private async confirmOffline(userId: string): Promise<void> {
-    this.pendingOffline.delete(userId);
-    if ((await this.store.statuses([userId])).has(userId)) return;
-    if (!this.announced.delete(userId)) return;
+  /**
+   * Announces the user offline unless a device is back or another node already did (the store decides).
+   * `seenNow`: their node died, so last_seen (otherwise written on disconnect) is now.
+   */
+  private async confirmOffline(userId: string, seenNow = false): Promise<void> {
+    const before = await this.store.swapAnnounced(userId, 'offline');
+    if (before === null || before === 'offline') return;
     const now = this.clock();
+    if (seenNow) await this.users.setLastSeen(userId, now);
     this.host.userOffline(userId, now);
-    await this.announce(userId, 'offline').catch(() => {});
+    await this.announce(userId, 'offline');
   }
 
   private async announce(userId: string, status: PresenceStatus): Promise<void> {

@@ -206,6 +206,26 @@ describe('cluster: three processes, one database, one Redis', () => {
     expect(r.presence[0]?.status).toBe('offline');
   }, 60_000);
 
+  it('P1 P3: a user who left node 0 while still on node 1, then went offline, is announced online again on returning to node 0', async () => {
+    const [w, x] = [await user(), await user()];
+    const w2 = await on(2, w.token);
+    const x0 = await on(0, x.token);
+    await x0.call('msg.send', { to_user_id: w.id, text: 'contacts' });
+    await w2.next(msgNew(1), T);
+    const x1 = await on(1, x.token);
+    const presenceOf = (status: string) => (f: Frame) =>
+      f.type === 'presence' && f.user_id === x.id && f.status === status;
+    x0.close(); // still online through node 1
+    await new Promise((r) => setTimeout(r, 300));
+    x1.close();
+    await w2.wait(presenceOf('offline'), T);
+    await on(0, x.token);
+    await w2.wait(presenceOf('online'), T);
+    // and exactly one online and one offline announcement reached the watcher for all of this
+    await new Promise((r) => setTimeout(r, 300));
+    expect(w2.frames.filter(presenceOf('offline'))).toHaveLength(1);
+  }, 60_000);
+
   it('a member removed on node 0 stops receiving on node 2 at once; one added on node 1 receives there', async () => {
     const [o, gone, joiner] = [await user(), await user(), await user()];
     const o0 = await on(0, o.token);

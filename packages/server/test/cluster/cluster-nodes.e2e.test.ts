@@ -6,6 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { dropPrefix, freePort, REDIS_URL, testPrefix } from '../helpers/redis.js';
 import type { ServerProcess } from '../helpers/server-process.js';
 import { TestSocket } from '../helpers/test-socket.js';
+import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 /** Nodes coming and going: presence of a dead node's users, and several worker processes sharing one port. */
 
@@ -82,6 +83,30 @@ describe('cluster nodes', () => {
     await w0.wait(presence('online'), TTL + 10_000);
     expect(await statusOf(w0, 512)).toBe('online');
     expect(await s1.request('ping')).toMatchObject({ type: 'pong' });
+  }, 300_000);
+
+  it('W1 P1: a user on two nodes produces one user.online and, once gone from both, one user.offline webhook', async () => {
+    const receiver = await WebhookReceiver.start();
+    cleanups.push(() => receiver.stop());
+    cluster = await TestCluster.start({
+      nodes: 3,
+      env: { PARLEY_WEBHOOK_URL: receiver.url, PARLEY_WEBHOOK_SECRET: 'a-webhook-secret-of-16+' },
+    });
+    const token = await hostToken({ sub: '521' });
+    const about = (type: string) => (r: { body: { type: string; data: Record<string, unknown> } }) =>
+      r.body.type === type && r.body.data.user_id === 521;
+    const a0 = await connect(cluster.node(0).wsUrl, token);
+    const a1 = await connect(cluster.node(1).wsUrl, token);
+    await receiver.next(about('user.online'), 10_000);
+    a0.close();
+    await new Promise((r) => setTimeout(r, 500)); // past the grace: still online through node 1
+    a1.close();
+    await receiver.next(about('user.offline'), 10_000);
+    const a2 = await connect(cluster.node(2).wsUrl, token);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(receiver.requests.filter(about('user.online'))).toHaveLength(2);
+    expect(receiver.requests.filter(about('user.offline'))).toHaveLength(1);
+    a2.close();
   }, 300_000);
 
   it('PARLEY_WORKERS=3: three processes share one port, a message crosses workers, SIGTERM drains them all', async () => {

@@ -170,6 +170,28 @@ export function registerPresenceContract(
       ]);
     });
 
+    it('P11: the announced status is one for the cluster: each change is reported once, offline only with no live entry', async () => {
+      await n1.set('u', 'c1', 'online');
+      expect(await n1.swapAnnounced('u', 'online')).toBe('offline'); // node 1 announces "online"
+      await n2.set('u', 'c2', 'busy');
+      expect(await n2.swapAnnounced('u', 'busy')).toBe('online'); // node 2 announces "busy"
+      expect(await n3.swapAnnounced('u', 'busy')).toBe('busy'); // nothing new to announce
+      expect(await n1.swapAnnounced('u', 'offline')).toBeNull(); // refused: devices are connected
+      await n1.remove('u', 'c1');
+      await n2.remove('u', 'c2');
+      const racing = await Promise.all([n1.swapAnnounced('u', 'offline'), n2.swapAnnounced('u', 'offline')]);
+      expect(racing.sort()).toEqual(['busy', 'offline']); // exactly one node announces "offline"
+      expect(await n3.swapAnnounced('u', 'online')).toBe('offline');
+    });
+
+    it('P11: a user whose entries expired can be announced offline', async () => {
+      await n1.set('gone', 'g1', 'away');
+      expect(await n1.swapAnnounced('gone', 'away')).toBe('offline');
+      expect(await n2.swapAnnounced('gone', 'offline')).toBeNull();
+      t += TTL + 1;
+      expect(await n2.swapAnnounced('gone', 'offline')).toBe('away');
+    });
+
     it('P10: expire takes at most `limit` users per call', async () => {
       for (let i = 0; i < 5; i++) await n1.set(`u${i}`, `c${i}`, 'online');
       t += TTL + 1;

@@ -239,7 +239,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         config.presence.ttlMs,
         log,
         {
-          expired: (userIds) => presence.expired(userIds),
+          expired: (users) => presence.expired(users),
           missing: async (entries) => {
             for (const { userId, connectionId } of entries) {
               const conn = [...(hub.connectionsOf(userId) ?? [])].find((c) => c.id === connectionId);

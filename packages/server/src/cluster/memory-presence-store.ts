@@ -1,5 +1,11 @@
 import type { DeviceStatus, PresenceStatus } from '@parley/protocol';
-import { type PresenceEntry, type PresenceStore, rollUp, type StatusChange } from './presence-store.js';
+import {
+  type ExpiredUser,
+  type PresenceEntry,
+  type PresenceStore,
+  rollUp,
+  type StatusChange,
+} from './presence-store.js';
 
 interface Entry {
   state: DeviceStatus;
@@ -10,6 +16,8 @@ interface Entry {
 export class MemoryPresenceStore implements PresenceStore {
   private byUser = new Map<string, Map<string, Entry>>();
   private announced = new Map<string, PresenceStatus>();
+  /** Users whose last entry was removed, and when expire() may hand them out (a TTL later). */
+  private leaving = new Map<string, number>();
 
   constructor(
     private readonly ttlMs = 60_000,
@@ -25,6 +33,7 @@ export class MemoryPresenceStore implements PresenceStore {
       this.byUser.set(userId, conns);
     }
     conns.set(connectionId, { state, expiresAt: now + this.ttlMs });
+    this.leaving.delete(userId);
     return { before, after: this.status(conns, now) };
   }
 
@@ -35,7 +44,10 @@ export class MemoryPresenceStore implements PresenceStore {
     const before = this.status(conns, now);
     conns.delete(connectionId);
     const after = this.status(conns, now);
-    if (after === 'offline') this.byUser.delete(userId);
+    if (after === 'offline') {
+      this.byUser.delete(userId);
+      this.leaving.set(userId, now + this.ttlMs);
+    }
     return { before, after };
   }
 
@@ -50,14 +62,22 @@ export class MemoryPresenceStore implements PresenceStore {
     return missing;
   }
 
-  async expire(limit: number): Promise<string[]> {
+  async expire(limit: number): Promise<ExpiredUser[]> {
     const now = this.now();
-    const out: string[] = [];
+    const out: ExpiredUser[] = [];
     for (const [userId, conns] of this.byUser) {
-      if (out.length >= limit) break;
+      if (out.length >= limit) return out;
       if (this.status(conns, now) === 'offline') {
         this.byUser.delete(userId);
-        out.push(userId);
+        const refreshed = Math.max(0, ...[...conns.values()].map((e) => e.expiresAt - this.ttlMs));
+        out.push({ userId, lastSeen: refreshed });
+      }
+    }
+    for (const [userId, deadline] of this.leaving) {
+      if (out.length >= limit) break;
+      if (deadline <= now) {
+        this.leaving.delete(userId);
+        out.push({ userId, lastSeen: null });
       }
     }
     return out;
@@ -102,6 +122,7 @@ export class MemoryPresenceStore implements PresenceStore {
   async close(): Promise<void> {
     this.byUser.clear();
     this.announced.clear();
+    this.leaving.clear();
   }
 
   private status(conns: Map<string, Entry> | undefined, now: number): PresenceStatus {

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { PresenceEntry, PresenceStore } from './presence-store.js';
+import type { ExpiredUser, PresenceEntry, PresenceStore } from './presence-store.js';
 
 /** Users taken out of the store per sweep at most (the rest wait for the next one). */
 const EXPIRE_BATCH = 1_000;
@@ -18,8 +18,8 @@ export function startPresenceRefresh(
   ttlMs: number,
   log: Logger,
   hooks: {
-    /** Users of another node announced offline here (taken out by expire()). */
-    expired: (userIds: string[]) => Promise<void>;
+    /** Users whose going offline is announced here, unless already announced (taken out by expire()). */
+    expired: (users: ExpiredUser[]) => Promise<void>;
     /** This node's entries the refresh did not find: set again those whose connection is still open. */
     missing: (entries: PresenceEntry[]) => Promise<void>;
   },
@@ -30,7 +30,7 @@ export function startPresenceRefresh(
     if (missing.length > 0) await hooks.missing(missing);
     const gone = await store.expire(EXPIRE_BATCH);
     if (gone.length > 0) {
-      log.info({ users: gone.length }, 'presence expired: users of a node that stopped refreshing go offline');
+      log.debug({ users: gone.length }, 'presence expired: users announced offline here unless they already were');
       await hooks.expired(gone);
     }
   };

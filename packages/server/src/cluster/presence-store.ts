@@ -16,6 +16,12 @@ export function rollUp(states: Iterable<DeviceStatus>): PresenceStatus {
   return best;
 }
 
+/** A user handed out by PresenceStore.expire. */
+export interface ExpiredUser {
+  userId: string;
+  lastSeen: number | null;
+}
+
 /** One connected device's entry. */
 export interface PresenceEntry {
   userId: string;
@@ -40,12 +46,16 @@ export interface PresenceStore {
    */
   refresh(entries: readonly PresenceEntry[]): Promise<PresenceEntry[]>;
   /**
-   * Takes out of the store up to `limit` users none of whose entries is live any more (the node holding their
-   * connections stopped refreshing them: it died, or lost Redis) and returns them. Atomic: each such user is
-   * returned by one call only, so exactly one node announces them offline. Users removed the normal way
-   * (remove()) are never returned.
+   * Takes out of the store, and returns, up to `limit` users whose going offline may never be announced otherwise:
+   * - none of their entries is live any more (the node holding their connections stopped refreshing them: it died,
+   *   or lost Redis); `lastSeen` is when their node last refreshed them;
+   * - they left (their last entry was removed) a TTL ago and have not come back, so the grace timer of the node
+   *   they left should have announced them long since, unless that node stopped first; `lastSeen` is null (it
+   *   was written when they left).
+   * Atomic: each such user is returned by one call only. Announcing goes through swapAnnounced, so a user already
+   * announced offline is not announced twice.
    */
-  expire(limit: number): Promise<string[]>;
+  expire(limit: number): Promise<ExpiredUser[]>;
   /**
    * Records `status` as the user's announced status, for the whole cluster, and returns the one it replaces
    * ('offline' when none): each change of a user's status is announced once, by the one node whose swap changed it,

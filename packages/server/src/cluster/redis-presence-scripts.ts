@@ -1,7 +1,9 @@
 /**
  * Lua scripts of the Redis presence store; each runs atomically, so nodes updating one user at once serialize.
  * Layout: hash <prefix>presence:u:<user> (connection -> "<expiresAt>|<state>") and sorted set
- * <prefix>presence:online (user -> latest expiresAt among their entries). Times come from the caller's clock.
+ * <prefix>presence:online (user -> latest expiresAt among their entries), sorted set <prefix>presence:leaving
+ * (user -> when expire may hand them out: a TTL after their last entry was removed). Times come from the caller's
+ * clock.
  * A field expired for over a TTL is deleted when its user is next written; keys carry a generous PEXPIRE
  * only as garbage collection (correctness comes from the stored expiry times).
  */
@@ -34,8 +36,12 @@ local function latest(t)
 end
 `;
 
-/** KEYS: user hash, online zset. ARGV: connection, now, ttl, gcMs, user, state. Returns {before, after} states. */
+/**
+ * KEYS: user hash, online zset, leaving zset. ARGV: connection, now, ttl, gcMs, user, state. Returns {before, after}
+ * states.
+ */
 export const SET_SCRIPT = `${READ}
+redis.call('ZREM', KEYS[3], ARGV[5])
 local before = states(live)
 live[ARGV[1]] = { now + ttl, ARGV[6] }
 redis.call('HSET', KEYS[1], ARGV[1], string.format('%d|%s', now + ttl, ARGV[6]))
@@ -44,7 +50,10 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return { before, states(live) }
 `;
 
-/** KEYS: user hash, online zset. ARGV: connection, now, ttl, gcMs, user. Returns {before, after} states. */
+/**
+ * KEYS: user hash, online zset, leaving zset. ARGV: connection, now, ttl, gcMs, user. Returns {before, after} states.
+ * A user left with no live entry goes to the leaving set, for expire to hand out a TTL later.
+ */
 export const REMOVE_SCRIPT = `${READ}
 local before = states(live)
 live[ARGV[1]] = nil
@@ -53,6 +62,7 @@ local m = latest(live)
 if m == 0 then
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[5])
+  redis.call('ZADD', KEYS[3], now + ttl, ARGV[5])
 else
   redis.call('ZADD', KEYS[2], m, ARGV[5])
 end
@@ -85,17 +95,33 @@ return missing
 `;
 
 /**
- * KEYS: online zset. ARGV: now, user hash prefix, limit. Users whose latest expiry has passed have no live entry:
- * takes them out (zset member and hash) and returns them, up to limit. The hashes are named from ARGV (one Redis,
- * not Redis Cluster, which Parley does not use).
+ * KEYS: online zset, leaving zset. ARGV: now, user hash prefix, limit, ttl. Users whose latest expiry has passed
+ * have no live entry: takes them out (zset member and hash); then users in the leaving set past their time. Returns
+ * up to limit pairs: user, last seen (their last refresh; -1 for leavers, whose last_seen was written on leaving).
+ * The hashes are named from ARGV (one Redis, not Redis Cluster, which Parley does not use).
  */
 export const EXPIRE_SCRIPT = `
-local users = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-for _, u in ipairs(users) do
+local limit = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local out = {}
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, limit)
+for i = 1, #expired, 2 do
+  local u = expired[i]
   redis.call('ZREM', KEYS[1], u)
   redis.call('DEL', ARGV[2] .. u)
+  out[#out + 1] = u
+  out[#out + 1] = string.format('%d', tonumber(expired[i + 1]) - ttl)
 end
-return users
+local room = limit - #out / 2
+if room > 0 then
+  local left = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, room)
+  for _, u in ipairs(left) do
+    redis.call('ZREM', KEYS[2], u)
+    out[#out + 1] = u
+    out[#out + 1] = '-1'
+  end
+end
+return out
 `;
 
 /**

@@ -1,6 +1,12 @@
 import type { DeviceStatus, PresenceStatus } from '@parley/protocol';
 import type { Redis } from 'ioredis';
-import { type PresenceEntry, type PresenceStore, rollUp, type StatusChange } from './presence-store.js';
+import {
+  type ExpiredUser,
+  type PresenceEntry,
+  type PresenceStore,
+  rollUp,
+  type StatusChange,
+} from './presence-store.js';
 import { connectRedis, type RedisSettings } from './redis-connection.js';
 import {
   EXPIRE_SCRIPT,
@@ -37,6 +43,7 @@ export class RedisPresenceStore implements PresenceStore {
   private readonly online: string;
   private readonly userPrefix: string;
   private readonly announced: string;
+  private readonly leaving: string;
   private readonly gcMs: number;
   /** Redis failures absorbed (metrics, tests). */
   failures = 0;
@@ -47,15 +54,16 @@ export class RedisPresenceStore implements PresenceStore {
     private readonly now: () => number = Date.now,
   ) {
     this.redis = connectRedis(settings.url, 'parley-presence');
-    this.redis.defineCommand('presenceSet', { numberOfKeys: 2, lua: SET_SCRIPT });
-    this.redis.defineCommand('presenceRemove', { numberOfKeys: 2, lua: REMOVE_SCRIPT });
+    this.redis.defineCommand('presenceSet', { numberOfKeys: 3, lua: SET_SCRIPT });
+    this.redis.defineCommand('presenceRemove', { numberOfKeys: 3, lua: REMOVE_SCRIPT });
     this.redis.defineCommand('presenceRefresh', { lua: REFRESH_SCRIPT });
-    this.redis.defineCommand('presenceExpire', { numberOfKeys: 1, lua: EXPIRE_SCRIPT });
+    this.redis.defineCommand('presenceExpire', { numberOfKeys: 2, lua: EXPIRE_SCRIPT });
     this.redis.defineCommand('presenceSwapAnnounced', { numberOfKeys: 2, lua: SWAP_ANNOUNCED_SCRIPT });
     this.commands = this.redis as unknown as PresenceCommands;
     this.online = `${settings.prefix}presence:online`;
     this.userPrefix = `${settings.prefix}presence:u:`;
     this.announced = `${settings.prefix}presence:announced`;
+    this.leaving = `${settings.prefix}presence:leaving`;
     this.gcMs = ttlMs * 2 + 600_000;
   }
 
@@ -113,13 +121,27 @@ export class RedisPresenceStore implements PresenceStore {
     );
   }
 
-  async expire(limit: number): Promise<string[]> {
+  async expire(limit: number): Promise<ExpiredUser[]> {
+    let flat: string[];
     try {
-      return await this.commands.presenceExpire(this.online, this.now(), this.userPrefix, limit);
+      flat = await this.commands.presenceExpire(
+        this.online,
+        this.leaving,
+        this.now(),
+        this.userPrefix,
+        limit,
+        this.ttlMs,
+      );
     } catch {
       this.failures++;
       return [];
     }
+    const out: ExpiredUser[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const seen = Number(flat[i + 1]);
+      out.push({ userId: flat[i] as string, lastSeen: seen < 0 ? null : seen });
+    }
+    return out;
   }
 
   async swapAnnounced(userId: string, status: PresenceStatus): Promise<PresenceStatus | null> {
@@ -179,8 +201,8 @@ export class RedisPresenceStore implements PresenceStore {
     this.redis.disconnect();
   }
 
-  private keys(userId: string): [string, string] {
-    return [this.userPrefix + userId, this.online];
+  private keys(userId: string): [string, string, string] {
+    return [this.userPrefix + userId, this.online, this.leaving];
   }
 
   /** Each user's unexpired device states, in one pipelined round trip. */

@@ -1,6 +1,6 @@
 import type { DeviceStatus, PresenceStatus } from '@parley/protocol';
 import type { Bus } from '../cluster/bus.js';
-import type { PresenceStore } from '../cluster/presence-store.js';
+import type { ExpiredUser, PresenceStore } from '../cluster/presence-store.js';
 import type { SocialRepo, UserRepo } from '../storage/store.js';
 import type { Clock } from './clock.js';
 import type { HostEvents } from './host-events.js';
@@ -76,15 +76,16 @@ export class PresenceService {
   }
 
   /**
-   * Users whose devices' node stopped refreshing them (it died): announced offline now, with last_seen = now, by
-   * the node the store handed them to (PresenceStore.expire).
+   * Users handed out by PresenceStore.expire: their node died (their entries expired), or it stopped within the
+   * grace after they left. Announced offline here unless that was done already (swapAnnounced decides), with
+   * last_seen = when their node last refreshed them, if known.
    */
-  async expired(userIds: readonly string[]): Promise<void> {
-    for (const userId of userIds) {
+  async expired(users: readonly ExpiredUser[]): Promise<void> {
+    for (const { userId, lastSeen } of users) {
       const pending = this.pendingOffline.get(userId);
       if (pending) clearTimeout(pending);
       this.pendingOffline.delete(userId);
-      await this.confirmOffline(userId, true).catch(() => {}); // best effort, like every presence announcement
+      await this.confirmOffline(userId, lastSeen).catch(() => {}); // best effort, like every presence announcement
     }
   }
 
@@ -127,14 +128,13 @@ export class PresenceService {
 
   /**
    * Announces the user offline unless a device is back or another node already did (the store decides).
-   * `seenNow`: their node died, so last_seen (otherwise written on disconnect) is now.
+   * `lastSeen`: their node died, so last_seen (otherwise written on disconnect) is its last refresh of them.
    */
-  private async confirmOffline(userId: string, seenNow = false): Promise<void> {
+  private async confirmOffline(userId: string, lastSeen: number | null = null): Promise<void> {
     const before = await this.store.swapAnnounced(userId, 'offline');
     if (before === null || before === 'offline') return;
-    const now = this.clock();
-    if (seenNow) await this.users.setLastSeen(userId, now);
-    this.host.userOffline(userId, now);
+    if (lastSeen !== null) await this.users.setLastSeen(userId, lastSeen);
+    this.host.userOffline(userId, lastSeen ?? this.clock());
     await this.announce(userId, 'offline');
   }
 

@@ -85,6 +85,27 @@ describe('cluster nodes', () => {
     expect(await s1.request('ping')).toMatchObject({ type: 'pong' });
   }, 300_000);
 
+  it('P3: a user who left a node that then died within the grace period is still announced offline, by another node', async () => {
+    const TTL = 1_500;
+    cluster = await TestCluster.start({
+      nodes: 2,
+      env: { PARLEY_PRESENCE_TTL_MS: String(TTL), PARLEY_PRESENCE_GRACE_MS: '30000' },
+    });
+    const [watcher, leaver] = [await hostToken({ sub: '531' }), await hostToken({ sub: '532' })];
+    const w0 = await connect(cluster.node(0).wsUrl, watcher);
+    const l1 = await connect(cluster.node(1).wsUrl, leaver);
+    await l1.call('msg.send', { to_user_id: 531, text: 'contacts' });
+    const offline = (f: { type: string; user_id?: unknown; status?: unknown }) =>
+      f.type === 'presence' && f.user_id === 532 && f.status === 'offline';
+    l1.close();
+    await l1.closed;
+    await new Promise((r) => setTimeout(r, 200));
+    await cluster.kill(1); // its 30 s grace timer dies with it
+    await w0.next(offline, TTL * 3 + 10_000);
+    await new Promise((r) => setTimeout(r, TTL));
+    expect(w0.frames.filter(offline)).toHaveLength(1);
+  }, 300_000);
+
   it('W1 P1: a user on two nodes produces one user.online and, once gone from both, one user.offline webhook', async () => {
     const receiver = await WebhookReceiver.start();
     cleanups.push(() => receiver.stop());

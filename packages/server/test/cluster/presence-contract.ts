@@ -147,20 +147,22 @@ export function registerPresenceContract(
       expect(await n1.refresh([])).toEqual([]);
     });
 
-    it("P10: expire hands a dead node's users to exactly one caller, never a user with a live entry or one removed", async () => {
+    it("P10: expire hands a dead node's users to exactly one caller, with their last refresh; never a user with a live entry", async () => {
+      const t0 = t;
       await n1.set('dead-1', 'd1', 'online');
       await n1.set('dead-2', 'd2', 'busy');
       await n1.set('both', 'b-dead', 'online');
       await n2.set('both', 'b-live', 'away');
-      await n2.set('left', 'l1', 'online');
-      await n2.remove('left', 'l1');
       expect(await n3.expire(100)).toEqual([]); // nothing has expired yet
       for (let i = 0; i < 4; i++) {
         t += TTL / 3;
         await n2.refresh([{ userId: 'both', connectionId: 'b-live' }]);
       }
-      const swept = await Promise.all(stores.map((s) => s.expire(100)));
-      expect(swept.flat().sort()).toEqual(['dead-1', 'dead-2']);
+      const swept = (await Promise.all(stores.map((s) => s.expire(100)))).flat();
+      expect(swept.sort((a, b) => a.userId.localeCompare(b.userId))).toEqual([
+        { userId: 'dead-1', lastSeen: t0 },
+        { userId: 'dead-2', lastSeen: t0 },
+      ]);
       expect(await n1.expire(100)).toEqual([]);
       expect(Object.fromEntries(await n3.statuses(['dead-1', 'dead-2', 'both']))).toEqual({ both: 'away' });
       expect(await n3.onlineCount()).toBe(1);
@@ -168,6 +170,32 @@ export function registerPresenceContract(
       expect(await n1.refresh([{ userId: 'dead-1', connectionId: 'd1' }])).toEqual([
         { userId: 'dead-1', connectionId: 'd1' },
       ]);
+    });
+
+    it('P10: a user who left is handed out a TTL later (their node may have stopped within the grace), unless back', async () => {
+      await n1.set('left', 'l1', 'online');
+      await n1.set('back', 'k1', 'online');
+      await n1.set('two', 'w1', 'online');
+      await n2.set('two', 'w2', 'away');
+      await n1.remove('left', 'l1');
+      await n1.remove('back', 'k1');
+      await n1.remove('two', 'w1'); // still online through node 2
+      t += TTL / 2;
+      expect(await n2.expire(100)).toEqual([]);
+      await n3.set('back', 'k2', 'busy'); // came back before the TTL
+      t += TTL / 2 + 1;
+      await n2.refresh([{ userId: 'two', connectionId: 'w2' }]);
+      const swept = (await Promise.all(stores.map((s) => s.expire(100)))).flat();
+      expect(swept).toEqual([{ userId: 'left', lastSeen: null }]);
+      expect(Object.fromEntries(await n1.statuses(['left', 'back', 'two']))).toEqual({ back: 'busy', two: 'away' });
+    });
+
+    it('P10: a connection removed after its entry expired (a stalled node closing it late) is still handed out', async () => {
+      await n1.set('late', 'z1', 'online');
+      t += TTL + 1;
+      await n1.remove('late', 'z1');
+      t += TTL + 1;
+      expect(await n3.expire(100)).toEqual([{ userId: 'late', lastSeen: null }]);
     });
 
     it('P11: the announced status is one for the cluster: each change is reported once, offline only with no live entry', async () => {
@@ -194,11 +222,15 @@ export function registerPresenceContract(
 
     it('P10: expire takes at most `limit` users per call', async () => {
       for (let i = 0; i < 5; i++) await n1.set(`u${i}`, `c${i}`, 'online');
+      await n1.remove('u4', 'c4');
+      await n1.set('u5', 'c5', 'online');
+      await n1.remove('u5', 'c5');
       t += TTL + 1;
       const first = await n2.expire(3);
-      const rest = await n3.expire(3);
-      expect(first).toHaveLength(3);
-      expect([...first, ...rest].sort()).toEqual(['u0', 'u1', 'u2', 'u3', 'u4']);
+      const second = await n3.expire(3);
+      const rest = await n1.expire(3);
+      expect([first.length, second.length, rest.length]).toEqual([3, 3, 0]);
+      expect([...first, ...second].map((u) => u.userId).sort()).toEqual(['u0', 'u1', 'u2', 'u3', 'u4', 'u5']);
     });
 
     it('P8: batch queries answer for a thousand users at once', async () => {

@@ -73,9 +73,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ? await createPostgresStore({ ...config.database, applicationName: `parley ${config.nodeId}` })
       : createSqliteStore(config.database);
   const bus: Bus = config.redis ? new RedisBus(config.redis) : new MemoryBus();
+  // A user who left is announced offline by the node they left after the grace period; past it and a TTL, by any.
+  const leavingMs = config.presence.graceMs + config.presence.ttlMs;
   const presenceStore: PresenceStore = config.redis
-    ? new RedisPresenceStore(config.redis, config.presence.ttlMs)
-    : new MemoryPresenceStore(config.presence.ttlMs);
+    ? new RedisPresenceStore(config.redis, config.presence.ttlMs, Date.now, leavingMs)
+    : new MemoryPresenceStore(config.presence.ttlMs, Date.now, leavingMs);
 
   let sessions: Sessions | null = null;
   const hub = new Hub(

@@ -16,12 +16,14 @@ interface Entry {
 export class MemoryPresenceStore implements PresenceStore {
   private byUser = new Map<string, Map<string, Entry>>();
   private announced = new Map<string, PresenceStatus>();
-  /** Users whose last entry was removed, and when expire() may hand them out (a TTL later). */
+  /** Users whose last entry was removed, and when expire() may hand them out (leavingMs later). */
   private leaving = new Map<string, number>();
 
   constructor(
     private readonly ttlMs = 60_000,
     private readonly now: () => number = Date.now,
+    /** How long after leaving a user is handed out by expire() (give the node they left its grace period first). */
+    private readonly leavingMs = ttlMs,
   ) {}
 
   async set(userId: string, connectionId: string, state: DeviceStatus): Promise<StatusChange> {
@@ -46,7 +48,7 @@ export class MemoryPresenceStore implements PresenceStore {
     const after = this.status(conns, now);
     if (after === 'offline') {
       this.byUser.delete(userId);
-      this.leaving.set(userId, now + this.ttlMs);
+      this.leaving.set(userId, now + this.leavingMs);
     }
     return { before, after };
   }

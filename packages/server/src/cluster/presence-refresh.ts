@@ -1,8 +1,9 @@
 import type { Logger } from '../logger.js';
 import type { ExpiredUser, PresenceEntry, PresenceStore } from './presence-store.js';
 
-/** Users taken out of the store per sweep at most (the rest wait for the next one). */
+/** Users taken out of the store per call; a sweep makes calls until fewer are due, at most MAX_BATCHES_PER_SWEEP. */
 const EXPIRE_BATCH = 1_000;
+const MAX_BATCHES_PER_SWEEP = 50;
 
 /**
  * Keeps this node's presence entries alive: every TTL / 3 it refreshes the entries of every connection the node
@@ -28,10 +29,11 @@ export function startPresenceRefresh(
   const sweep = async () => {
     const missing = await store.refresh(entries());
     if (missing.length > 0) await hooks.missing(missing);
-    const gone = await store.expire(EXPIRE_BATCH);
-    if (gone.length > 0) {
-      log.debug({ users: gone.length }, 'presence expired: users announced offline here unless they already were');
-      await hooks.expired(gone);
+    // Drain what is due (every user who left passes through here a TTL later), a batch at a time, bounded.
+    for (let i = 0; i < MAX_BATCHES_PER_SWEEP; i++) {
+      const gone = await store.expire(EXPIRE_BATCH);
+      if (gone.length > 0) await hooks.expired(gone);
+      if (gone.length < EXPIRE_BATCH) break;
     }
   };
   const timer = setInterval(

@@ -49,9 +49,9 @@ export interface PresenceStore {
    * Takes out of the store, and returns, up to `limit` users whose going offline may never be announced otherwise:
    * - none of their entries is live any more (the node holding their connections stopped refreshing them: it died,
    *   or lost Redis); `lastSeen` is when their node last refreshed them;
-   * - they left (their last entry was removed) a TTL ago and have not come back, so the grace timer of the node
-   *   they left should have announced them long since, unless that node stopped first; `lastSeen` is null (it
-   *   was written when they left).
+   * - they left (their last entry was removed) long enough ago (the grace period and a TTL, as configured) and
+   *   have not come back, so the grace timer of the node they left should have announced them, unless that node
+   *   stopped first; `lastSeen` is null (it was written when they left).
    * Atomic: each such user is returned by one call only. Announcing goes through swapAnnounced, so a user already
    * announced offline is not announced twice.
    */

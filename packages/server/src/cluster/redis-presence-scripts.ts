@@ -2,7 +2,7 @@
  * Lua scripts of the Redis presence store; each runs atomically, so nodes updating one user at once serialize.
  * Layout: hash <prefix>presence:u:<user> (connection -> "<expiresAt>|<state>") and sorted set
  * <prefix>presence:online (user -> latest expiresAt among their entries), sorted set <prefix>presence:leaving
- * (user -> when expire may hand them out: a TTL after their last entry was removed). Times come from the caller's
+ * (user -> when expire may hand them out, after their last entry was removed). Times come from the caller's
  * clock.
  * A field expired for over a TTL is deleted when its user is next written; keys carry a generous PEXPIRE
  * only as garbage collection (correctness comes from the stored expiry times).
@@ -51,8 +51,8 @@ return { before, states(live) }
 `;
 
 /**
- * KEYS: user hash, online zset, leaving zset. ARGV: connection, now, ttl, gcMs, user. Returns {before, after} states.
- * A user left with no live entry goes to the leaving set, for expire to hand out a TTL later.
+ * KEYS: user hash, online zset, leaving zset. ARGV: connection, now, ttl, gcMs, user, leavingMs. Returns {before,
+ * after} states. A user left with no live entry goes to the leaving set, for expire to hand out leavingMs later.
  */
 export const REMOVE_SCRIPT = `${READ}
 local before = states(live)
@@ -62,7 +62,7 @@ local m = latest(live)
 if m == 0 then
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[5])
-  redis.call('ZADD', KEYS[3], now + ttl, ARGV[5])
+  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[5])
 else
   redis.call('ZADD', KEYS[2], m, ARGV[5])
 end

@@ -52,6 +52,8 @@ export class RedisPresenceStore implements PresenceStore {
     settings: RedisSettings,
     private readonly ttlMs = 60_000,
     private readonly now: () => number = Date.now,
+    /** How long after leaving a user is handed out by expire() (give the node they left its grace period first). */
+    private readonly leavingMs = ttlMs,
   ) {
     this.redis = connectRedis(settings.url, 'parley-presence');
     this.redis.defineCommand('presenceSet', { numberOfKeys: 3, lua: SET_SCRIPT });
@@ -94,6 +96,7 @@ export class RedisPresenceStore implements PresenceStore {
         this.ttlMs,
         this.gcMs,
         userId,
+        this.leavingMs,
       );
       return { before: rollUp(states(before)), after: rollUp(states(after)) };
     } catch {

@@ -81,12 +81,14 @@ export class PresenceService {
    * last_seen = when their node last refreshed them, if known.
    */
   async expired(users: readonly ExpiredUser[]): Promise<void> {
-    for (const { userId, lastSeen } of users) {
-      const pending = this.pendingOffline.get(userId);
-      if (pending) clearTimeout(pending);
-      this.pendingOffline.delete(userId);
-      await this.confirmOffline(userId, lastSeen).catch(() => {}); // best effort, like every presence announcement
-    }
+    await Promise.all(
+      users.map(({ userId, lastSeen }) => {
+        const pending = this.pendingOffline.get(userId);
+        if (pending) clearTimeout(pending);
+        this.pendingOffline.delete(userId);
+        return this.confirmOffline(userId, lastSeen).catch(() => {}); // best effort, like every announcement
+      }),
+    );
   }
 
   /**

@@ -217,10 +217,12 @@ describe('cluster: three processes, one database, one Redis', () => {
       f.type === 'presence' && f.user_id === x.id && f.status === status;
     x0.close(); // still online through node 1
     await new Promise((r) => setTimeout(r, 300));
+    const gone = w2.wait(presenceOf('offline'), T);
     x1.close();
-    await w2.wait(presenceOf('offline'), T);
+    await gone;
+    const back = w2.wait(presenceOf('online'), T); // before connecting: it may come before the hello does
     await on(0, x.token);
-    await w2.wait(presenceOf('online'), T);
+    await back;
     // and exactly one online and one offline announcement reached the watcher for all of this
     await new Promise((r) => setTimeout(r, 300));
     expect(w2.frames.filter(presenceOf('offline'))).toHaveLength(1);

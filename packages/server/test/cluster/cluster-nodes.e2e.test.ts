@@ -80,7 +80,7 @@ describe('cluster nodes', () => {
       child?.kill('SIGCONT');
     }
     // its connection never closed: the resumed node's refresh misses the entry and sets it again
-    await w0.wait(presence('online'), TTL + 10_000);
+    await w0.next(presence('online'), TTL + 10_000); // no earlier one: they became contacts after connecting
     expect(await statusOf(w0, 512)).toBe('online');
     expect(await s1.request('ping')).toMatchObject({ type: 'pong' });
   }, 300_000);
@@ -89,7 +89,7 @@ describe('cluster nodes', () => {
     const TTL = 1_500;
     cluster = await TestCluster.start({
       nodes: 2,
-      env: { PARLEY_PRESENCE_TTL_MS: String(TTL), PARLEY_PRESENCE_GRACE_MS: '30000' },
+      env: { PARLEY_PRESENCE_TTL_MS: String(TTL), PARLEY_PRESENCE_GRACE_MS: '2000' },
     });
     const [watcher, leaver] = [await hostToken({ sub: '531' }), await hostToken({ sub: '532' })];
     const w0 = await connect(cluster.node(0).wsUrl, watcher);
@@ -100,8 +100,8 @@ describe('cluster nodes', () => {
     l1.close();
     await l1.closed;
     await new Promise((r) => setTimeout(r, 200));
-    await cluster.kill(1); // its 30 s grace timer dies with it
-    await w0.next(offline, TTL * 3 + 10_000);
+    await cluster.kill(1); // its 2 s grace timer dies with it
+    await w0.next(offline, 2_000 + TTL * 2 + 10_000);
     await new Promise((r) => setTimeout(r, TTL));
     expect(w0.frames.filter(offline)).toHaveLength(1);
   }, 300_000);

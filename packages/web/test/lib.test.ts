@@ -1,7 +1,9 @@
 import type { TimelineEntry } from '@parley/client';
-import type { WireMessage } from '@parley/protocol';
+import type { WireMessage, WireNotification } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
+import type { Api } from '../src/lib/api.js';
 import { dayKey, dayLabel, initials, listTime, presenceText } from '../src/lib/format.js';
+import { NotificationsStore } from '../src/lib/notifications.js';
 import { rows } from '../src/lib/timeline.js';
 import { closeWindow, fitWindows, openWindow, toggleMinimised, windowsThatFit } from '../src/lib/windows.js';
 
@@ -88,5 +90,53 @@ describe('formatting', () => {
     expect(initials('ben')).toBe('B');
     expect(initials('Mary Ann de la Cruz')).toBe('MC');
     expect(initials('  ')).toBe('?');
+  });
+});
+
+describe('notification centre', () => {
+  const note = (id: string): WireNotification => ({
+    id,
+    type: 'system',
+    title: `n${id}`,
+    body: '',
+    data: null,
+    link: null,
+    created_at: '2026-11-21T10:00:00.000Z',
+    read_at: null,
+  });
+  /** The inbox endpoint, answering each call when the test says so (a slow network). */
+  const slowInbox = () => {
+    const answers: ((r: { notifications: WireNotification[]; unread_count: number }) => void)[] = [];
+    const api = { notifications: () => new Promise((resolve) => answers.push(resolve)) } as unknown as Api;
+    return {
+      api,
+      answer: (i: number, list: WireNotification[]) => answers[i]?.({ notifications: list, unread_count: list.length }),
+    };
+  };
+
+  it('keeps a notification pushed while the inbox loads, even when the answer was read before it was stored', async () => {
+    const inbox = slowInbox();
+    const store = new NotificationsStore(inbox.api, () => {});
+    const loading = store.load();
+    expect(store.received(note('2'))).toBe(true);
+    inbox.answer(0, [note('1')]); // read before notification 2 existed
+    await loading;
+    expect(store.list.map((n) => n.id)).toEqual(['2', '1']);
+    expect(store.unread).toBe(2);
+    expect(store.received(note('2'))).toBe(false);
+  });
+
+  it('counts a pushed notification once when the answer already has it, and applies only the newest of two loads', async () => {
+    const inbox = slowInbox();
+    const store = new NotificationsStore(inbox.api, () => {});
+    const first = store.load();
+    const second = store.load(); // a reconnect while the first load is still out
+    store.received(note('3'));
+    inbox.answer(1, [note('3'), note('2'), note('1')]);
+    await second;
+    inbox.answer(0, [note('1')]); // older, answered last: ignored
+    await first;
+    expect(store.list.map((n) => n.id)).toEqual(['3', '2', '1']);
+    expect(store.unread).toBe(3);
   });
 });

@@ -1,10 +1,17 @@
 import type { WireNotification } from '@parley/protocol';
 import type { Api } from './api.js';
 
-/** The notification centre: the inbox from REST, then kept current by `notification` / `notif.read` events. */
+/**
+ * The notification centre: the inbox from REST, then kept current by `notification` / `notif.read` events. A
+ * notification pushed while the inbox loads is kept even if the answer was read before it was stored, and only the
+ * newest of overlapping loads (start, every reconnect) is applied.
+ */
 export class NotificationsStore {
   list: WireNotification[] = [];
   unread = 0;
+  private loads = 0;
+  /** Pushed since the newest load began. */
+  private pushed: WireNotification[] = [];
 
   constructor(
     private readonly api: Api,
@@ -12,15 +19,21 @@ export class NotificationsStore {
   ) {}
 
   async load(): Promise<void> {
+    const mine = ++this.loads;
+    this.pushed = [];
     const { notifications, unread_count } = await this.api.notifications();
-    this.list = notifications;
-    this.unread = unread_count;
+    if (mine !== this.loads) return;
+    const listed = new Set(notifications.map((n) => n.id));
+    const missed = this.pushed.filter((n) => !listed.has(n.id));
+    this.list = [...missed, ...notifications];
+    this.unread = unread_count + missed.filter((n) => n.read_at === null).length;
     this.changed();
   }
 
   /** A pushed notification; false when it was already listed. */
   received(n: WireNotification): boolean {
     if (this.list.some((x) => x.id === n.id)) return false;
+    this.pushed.push(n);
     this.list = [n, ...this.list];
     if (n.read_at === null) this.unread++;
     this.changed();

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type TestCluster, TestCluster as Cluster } from '../helpers/cluster.js';
 import { hostToken } from '../helpers/host-token.js';
-import { TestSocket } from '../helpers/test-socket.js';
+import { presenceIs, TestSocket } from '../helpers/test-socket.js';
 
 /**
  * Three server processes on their own ports, one PostgreSQL database (fresh for this run) and one Redis (a key
@@ -186,7 +186,7 @@ describe('cluster: three processes, one database, one Redis', () => {
     await b1.next(msgNew(1), T);
 
     await b1.call('presence.set', { status: 'busy' });
-    await a0.next((f) => f.type === 'presence' && f.user_id === b.id && f.status === 'busy', T);
+    await a0.next(presenceIs(b.id, 'busy'), T);
     for (const node of [0, 1, 2]) {
       const s = await on(node, a.token);
       const r = await s.call<{ presence: { user_id: number; status: string }[] }>('presence.query', {
@@ -200,7 +200,7 @@ describe('cluster: three processes, one database, one Redis', () => {
     }
 
     b1.close();
-    await a0.next((f) => f.type === 'presence' && f.user_id === b.id && f.status === 'offline', T);
+    await a0.next(presenceIs(b.id, 'offline'), T);
     const s2 = await on(2, a.token);
     const r = await s2.call<{ presence: { status: string }[] }>('presence.query', { user_ids: [b.id] });
     expect(r.presence[0]?.status).toBe('offline');
@@ -213,8 +213,7 @@ describe('cluster: three processes, one database, one Redis', () => {
     await x0.call('msg.send', { to_user_id: w.id, text: 'contacts' });
     await w2.next(msgNew(1), T);
     const x1 = await on(1, x.token);
-    const presenceOf = (status: string) => (f: Frame) =>
-      f.type === 'presence' && f.user_id === x.id && f.status === status;
+    const presenceOf = (status: string) => presenceIs(x.id, status);
     x0.close(); // still online through node 1
     await new Promise((r) => setTimeout(r, 300));
     const gone = w2.wait(presenceOf('offline'), T);

@@ -5,7 +5,7 @@ import { hostToken } from '../helpers/host-token.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { dropPrefix, freePort, REDIS_URL, testPrefix } from '../helpers/redis.js';
 import type { ServerProcess } from '../helpers/server-process.js';
-import { TestSocket } from '../helpers/test-socket.js';
+import { presenceIs, TestSocket } from '../helpers/test-socket.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 /** Nodes coming and going: presence of a dead node's users, and several worker processes sharing one port. */
@@ -55,8 +55,7 @@ describe('cluster nodes', () => {
       }
     }
     // one node announced it (the one that took the expired user out), to every device of every contact
-    const offline = (f: { type: string; user_id?: unknown; status?: unknown }) =>
-      f.type === 'presence' && f.user_id === 502 && f.status === 'offline';
+    const offline = presenceIs(502, 'offline');
     for (const s of [w0, w2]) await s.next(offline, 5_000);
     await new Promise((r) => setTimeout(r, TTL));
     expect([w0, w2].map((s) => s.frames.filter(offline).length)).toEqual([1, 1]);
@@ -69,8 +68,7 @@ describe('cluster nodes', () => {
     const w0 = await connect(cluster.node(0).wsUrl, watcher);
     const s1 = await connect(cluster.node(1).wsUrl, sleeper);
     await s1.call('msg.send', { to_user_id: 511, text: 'contacts' });
-    const presence = (status: string) => (f: { type: string; user_id?: unknown; status?: unknown }) =>
-      f.type === 'presence' && f.user_id === 512 && f.status === status;
+    const presence = (status: string) => presenceIs(512, status);
 
     const child = cluster.node(1).process?.child;
     child?.kill('SIGSTOP');
@@ -95,8 +93,7 @@ describe('cluster nodes', () => {
     const w0 = await connect(cluster.node(0).wsUrl, watcher);
     const l1 = await connect(cluster.node(1).wsUrl, leaver);
     await l1.call('msg.send', { to_user_id: 531, text: 'contacts' });
-    const offline = (f: { type: string; user_id?: unknown; status?: unknown }) =>
-      f.type === 'presence' && f.user_id === 532 && f.status === 'offline';
+    const offline = presenceIs(532, 'offline');
     l1.close();
     await l1.closed;
     await new Promise((r) => setTimeout(r, 200));

@@ -22,6 +22,16 @@ function bus(prefix: string, url = REDIS_URL): RedisBus {
   return b;
 }
 
+/** Two nodes' buses on a Redis of the test's own (the faults below restart or cut it), both subscribed. */
+async function twoBusesOnPrivateRedis(): Promise<{ redis: PrivateRedis; a: RedisBus; b: RedisBus }> {
+  const redis = await PrivateRedis.start();
+  privateRedis = redis;
+  const prefix = testPrefix();
+  const [a, b] = [bus(prefix, redis.url), bus(prefix, redis.url)];
+  await Promise.all([a.ready(), b.ready()]);
+  return { redis, a, b };
+}
+
 async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
@@ -81,11 +91,7 @@ describe('Redis bus', () => {
   });
 
   it('Redis restarted: each node raises a gap once subscribed again, which covers what was dropped meanwhile; fan-out resumes', async () => {
-    privateRedis = await PrivateRedis.start();
-    const prefix = testPrefix();
-    const a = bus(prefix, privateRedis.url);
-    const b = bus(prefix, privateRedis.url);
-    await Promise.all([a.ready(), b.ready()]);
+    const { redis, a, b } = await twoBusesOnPrivateRedis();
     const gotA: BusMessage[] = [];
     const gotB: BusMessage[] = [];
     a.subscribe((m) => gotA.push(m));
@@ -94,13 +100,13 @@ describe('Redis bus', () => {
     a.publish({ kind: 'deliver', to: ['before'], event: typing('before') });
     await until(() => gotB.some((m) => m.kind === 'deliver'), 'delivery before the outage');
 
-    await privateRedis.down();
+    await redis.down();
     // published while Redis is down: delivered locally, dropped for the others (and remembered)
     a.publish({ kind: 'deliver', to: ['u1', 'u2'], event: typing('during') });
     await until(() => a.stats.dropped >= 1, 'the publish to be dropped');
     expect(gotA.filter((m) => m.kind === 'deliver')).toHaveLength(2);
 
-    await privateRedis.up();
+    await redis.up();
     // each subscriber comes back with a gap naming everyone (it may have missed anything)...
     await until(() => gotB.some((m) => m.kind === 'gap' && m.userIds === null), 'b to raise a gap');
     await until(() => gotA.some((m) => m.kind === 'gap' && m.userIds === null), 'a to raise a gap');
@@ -121,16 +127,12 @@ describe('Redis bus', () => {
   }, 60_000);
 
   it('publishes dropped while only the publishers lost Redis are announced to subscribers as a gap naming their recipients', async () => {
-    privateRedis = await PrivateRedis.start();
-    const prefix = testPrefix();
-    const a = bus(prefix, privateRedis.url);
-    const b = bus(prefix, privateRedis.url);
-    await Promise.all([a.ready(), b.ready()]);
+    const { redis, a, b } = await twoBusesOnPrivateRedis();
     const gotB: BusMessage[] = [];
     b.subscribe((m) => gotB.push(m));
 
     // kill the command connections (the publishers), not the subscribers: b stays subscribed throughout
-    const admin = new Redis(privateRedis.url);
+    const admin = new Redis(redis.url);
     open.push({ close: () => admin.disconnect() });
     await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
     const pub = (a as unknown as { pub: Redis }).pub;

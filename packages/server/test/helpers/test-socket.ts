@@ -2,6 +2,12 @@ import WebSocket from 'ws';
 
 type Frame = Record<string, unknown> & { type: string };
 
+/** Matches the canonical `presence` event saying `userId` is now `status`. */
+export const presenceIs =
+  (userId: unknown, status: string) =>
+  (f: Frame): boolean =>
+    f.type === 'presence' && f.user_id === userId && f.status === status;
+
 /** A WebSocket client for tests: records every frame, waits for frames, correlates requests by id. */
 export class TestSocket {
   readonly frames: Frame[] = [];

@@ -10,8 +10,8 @@ export class NotificationsStore {
   list: WireNotification[] = [];
   unread = 0;
   private loads = 0;
-  /** Pushed since the newest load began. */
-  private pushed: WireNotification[] = [];
+  /** Pushed since the newest load began; null while no load is out (nothing to merge, nothing kept). */
+  private pushed: WireNotification[] | null = null;
 
   constructor(
     private readonly api: Api,
@@ -21,10 +21,18 @@ export class NotificationsStore {
   async load(): Promise<void> {
     const mine = ++this.loads;
     this.pushed = [];
-    const { notifications, unread_count } = await this.api.notifications();
+    let answer: Awaited<ReturnType<Api['notifications']>>;
+    try {
+      answer = await this.api.notifications();
+    } catch (err) {
+      if (mine === this.loads) this.pushed = null;
+      throw err;
+    }
     if (mine !== this.loads) return;
+    const { notifications, unread_count } = answer;
     const listed = new Set(notifications.map((n) => n.id));
-    const missed = this.pushed.filter((n) => !listed.has(n.id));
+    const missed = (this.pushed ?? []).filter((n) => !listed.has(n.id));
+    this.pushed = null;
     this.list = [...missed, ...notifications];
     this.unread = unread_count + missed.filter((n) => n.read_at === null).length;
     this.changed();
@@ -33,7 +41,7 @@ export class NotificationsStore {
   /** A pushed notification; false when it was already listed. */
   received(n: WireNotification): boolean {
     if (this.list.some((x) => x.id === n.id)) return false;
-    this.pushed.push(n);
+    this.pushed?.push(n);
     this.list = [n, ...this.list];
     if (n.read_at === null) this.unread++;
     this.changed();

@@ -910,10 +910,10 @@ export function registerStoreContract(
         expect(await store.listUserConversations('b')).toEqual([]);
       });
 
-      it('property: unread counts match a model under random appends and read moves (seeded)', async () => {
+      it('U1 property: unread counts match a model under random appends, read moves, deletes, joins and leaves (seeded)', async () => {
         const rand = mulberry32(0x5eed);
         const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
-        const U = ['u1', 'u2', 'u3'] as const;
+        const U = ['u1', 'u2', 'u3', 'u4'] as const;
         await users(...U);
         const dm12 = dmConversationId('u1', 'u2');
         const dm23 = dmConversationId('u2', 'u3');
@@ -921,6 +921,7 @@ export function registerStoreContract(
         await store.ensureDm(dm23, 'u2', 'u3', T0);
         const gAll = (await group('u1', ['u2', 'u3'])).id;
         const g13 = (await group('u3', ['u1'])).id;
+        const groups = [gAll, g13];
 
         const members: Record<string, string[]> = {
           [dm12]: ['u1', 'u2'],
@@ -929,24 +930,28 @@ export function registerStoreContract(
           [g13]: ['u1', 'u3'],
         };
         const convs = Object.keys(members);
-        // the model: senders by seq (index seq-1), and read positions
+        // the model: senders and ids by seq (index seq-1), deleted seqs, and read positions
         const senders: Record<string, string[]> = Object.fromEntries(convs.map((c) => [c, []]));
+        const ids: Record<string, string[]> = Object.fromEntries(convs.map((c) => [c, []]));
+        const deleted: Record<string, Set<number>> = Object.fromEntries(convs.map((c) => [c, new Set<number>()]));
         const read = new Map<string, number>();
         const key = (c: string, u: string) => `${c}|${u}`;
         for (const c of convs) for (const u of members[c] as string[]) read.set(key(c, u), 0);
 
+        // the definition, counted: messages from others after the read position, not deleted
         const modelUnread = (c: string, u: string) => {
           const r = read.get(key(c, u)) as number;
-          return (senders[c] as string[]).filter((s, i) => i + 1 > r && s !== u).length;
+          return (senders[c] as string[]).filter((s, i) => i + 1 > r && s !== u && !deleted[c]?.has(i + 1)).length;
         };
         let clientIds = 0;
 
-        for (let step = 0; step < 300; step++) {
-          if (rand() < 0.6) {
+        for (let step = 0; step < 400; step++) {
+          const action = rand();
+          if (action < 0.5) {
             const n = 1 + Math.floor(rand() * 3);
             const items: NewMessage[] = [];
             for (let i = 0; i < n; i++) {
-              const c = pick(convs);
+              const c = pick(convs.filter((x) => (members[x] as string[]).length > 0));
               items.push(
                 msg(c, pick(members[c] as string[]), { clientMsgId: rand() < 0.5 ? `p${++clientIds}` : null }),
               );
@@ -955,13 +960,14 @@ export function registerStoreContract(
             for (const [i, item] of items.entries()) {
               const list = senders[item.conversationId] as string[];
               list.push(item.senderId);
+              (ids[item.conversationId] as string[]).push(results[i]?.message.id as string);
               const seq = list.length;
               expect(results[i]?.message.seq).toBe(seq);
               const k = key(item.conversationId, item.senderId);
               read.set(k, Math.max(read.get(k) as number, seq));
             }
-          } else {
-            const c = pick(convs);
+          } else if (action < 0.7) {
+            const c = pick(convs.filter((x) => (members[x] as string[]).length > 0));
             const u = pick(members[c] as string[]);
             const last = (senders[c] as string[]).length;
             const target = Math.floor(rand() * (last + 3));
@@ -969,6 +975,30 @@ export function registerStoreContract(
             const expected = Math.max(before, Math.min(target, last));
             read.set(key(c, u), expected);
             expect(await store.advanceReadSeq(c, u, target)).toEqual({ before, after: expected });
+          } else if (action < 0.8) {
+            const withMessages = convs.filter((x) => (ids[x] as string[]).length > 0);
+            if (withMessages.length === 0) continue;
+            const c = pick(withMessages);
+            const seq = 1 + Math.floor(rand() * (ids[c] as string[]).length);
+            const deletedNow = await store.softDeleteMessage((ids[c] as string[])[seq - 1] as string, now());
+            expect(deletedNow?.seq).toBe(seq);
+            deleted[c]?.add(seq);
+          } else if (action < 0.9) {
+            // join: a member starts having read everything before they joined
+            const c = pick(groups);
+            const outside = U.filter((u) => !(members[c] as string[]).includes(u));
+            if (outside.length === 0) continue;
+            const u = pick(outside);
+            expect(await store.addMembers(c, [u], 'member', now())).toEqual([u]);
+            (members[c] as string[]).push(u);
+            read.set(key(c, u), (senders[c] as string[]).length);
+          } else {
+            const c = pick(groups);
+            if ((members[c] as string[]).length === 0) continue;
+            const u = pick(members[c] as string[]);
+            expect(await store.removeMember(c, u)).toBe(true);
+            members[c] = (members[c] as string[]).filter((x) => x !== u);
+            read.delete(key(c, u));
           }
 
           for (const c of convs) {
@@ -982,9 +1012,14 @@ export function registerStoreContract(
               .reduce((sum, c) => sum + modelUnread(c, u), 0);
             expect(await store.totalUnread(u), `step ${step}: totalUnread(${u})`).toBe(total);
           }
-          if (step % 25 === 0 || step === 299) {
+          if (step % 25 === 0 || step === 399) {
             for (const u of U) {
-              for (const row of await store.listUserConversations(u)) {
+              const rows = await store.listUserConversations(u);
+              const expected = convs.filter(
+                (c) => (members[c] as string[]).includes(u) && (groups.includes(c) || (senders[c] as string[]).length > 0),
+              );
+              expect(rows.map((r) => r.conversation.id).sort(), `step ${step}: list of ${u}`).toEqual(expected.sort());
+              for (const row of rows) {
                 const c = row.conversation.id;
                 expect(row.unreadCount, `step ${step}: list unread (${c}, ${u})`).toBe(modelUnread(c, u));
                 expect(row.member.readSeq).toBe(read.get(key(c, u)));

@@ -119,4 +119,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   /* 3: soft delete: a deleted message keeps its row and seq; its content is withheld from readers */ `
   ALTER TABLE messages ADD COLUMN deleted_at BIGINT;
   `,
+  /* 4: unread counts without counting rows (last_seq - read_seq - deleted after it); see ConversationRepo.unreadCount */ `
+  CREATE INDEX messages_deleted ON messages (conversation_id, seq) WHERE deleted_at IS NOT NULL;
+  UPDATE conversation_members m SET read_seq = GREATEST(m.read_seq, own.seq)
+    FROM (SELECT conversation_id, sender_id, MAX(seq) AS seq FROM messages GROUP BY conversation_id, sender_id) own
+    WHERE own.conversation_id = m.conversation_id AND own.sender_id = m.user_id;
+  UPDATE conversation_members SET delivered_seq = GREATEST(delivered_seq, read_seq);
+  `,
 ];

@@ -30,15 +30,21 @@ type ListRow = ConversationRow & {
   lm_deleted_at: number | null;
 };
 
-const UNREAD_JOIN = `conversation_members m JOIN messages x
-  ON x.conversation_id = m.conversation_id AND x.seq > m.read_seq AND x.sender_id <> m.user_id
-    AND x.deleted_at IS NULL`;
+/**
+ * Unread = messages from others after the read position. Your own messages are never after it (sending moves it,
+ * and joining starts it at the last seq), so it is last_seq - read_seq minus the deleted ones after it: no row count.
+ */
+const UNREAD = `(c.last_seq - m.read_seq - (SELECT COUNT(*) FROM messages x
+    WHERE x.conversation_id = m.conversation_id AND x.seq > m.read_seq AND x.deleted_at IS NOT NULL))`;
+const MEMBER_JOIN = 'conversation_members m JOIN conversations c ON c.id = m.conversation_id';
 
 export function createPostgresConversationRepo(db: PgDb): ConversationRepo {
   const get = `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $1`;
-  // Adds the members not yet there; RETURNING names exactly those added.
-  const insertMembers = `INSERT INTO conversation_members (conversation_id, user_id, role, joined_at)
-    SELECT $1, u, $3, $4 FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING RETURNING user_id`;
+  // Adds the members not yet there; RETURNING names exactly those added. A member starts having read and received
+  // everything sent before they joined.
+  const insertMembers = `INSERT INTO conversation_members (conversation_id, user_id, role, joined_at, read_seq, delivered_seq)
+    SELECT c.id, u, $3, $4, c.last_seq, c.last_seq FROM unnest($2::text[]) AS u, conversations c WHERE c.id = $1
+    ON CONFLICT DO NOTHING RETURNING user_id`;
 
   /**
    * Moves one position forward only, clamped to the conversation's last seq, in one statement (no read-then-write
@@ -197,9 +203,7 @@ export function createPostgresConversationRepo(db: PgDb): ConversationRepo {
         `SELECT c.id, c.kind, c.group_id, c.name, c.description, c.avatar_url, c.visibility, c.created_by,
            c.created_at, c.last_seq, c.last_message_at,
            m.role AS m_role, m.joined_at AS m_joined_at, m.delivered_seq AS m_delivered_seq, m.read_seq AS m_read_seq,
-           (SELECT COUNT(*) FROM messages x
-              WHERE x.conversation_id = c.id AND x.seq > m.read_seq AND x.sender_id <> m.user_id
-                AND x.deleted_at IS NULL) AS unread,
+           ${UNREAD} AS unread,
            (SELECT COUNT(*) FROM conversation_members y WHERE y.conversation_id = c.id) AS member_count,
            lm.id AS lm_id, lm.sender_id AS lm_sender_id, lm.client_msg_id AS lm_client_msg_id, lm.kind AS lm_kind,
            lm.text AS lm_text, lm.metadata AS lm_metadata, lm.reply_to AS lm_reply_to, lm.created_at AS lm_created_at,
@@ -221,15 +225,16 @@ export function createPostgresConversationRepo(db: PgDb): ConversationRepo {
     },
     async unreadCount(conversationId, userId) {
       const row = await db.one<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM ${UNREAD_JOIN} WHERE m.conversation_id = $1 AND m.user_id = $2`,
+        `SELECT ${UNREAD} AS n FROM ${MEMBER_JOIN} WHERE m.conversation_id = $1 AND m.user_id = $2`,
         [conversationId, userId],
       );
       return row?.n ?? 0;
     },
     async totalUnread(userId) {
-      const row = await db.one<{ n: number }>(`SELECT COUNT(*) AS n FROM ${UNREAD_JOIN} WHERE m.user_id = $1`, [
-        userId,
-      ]);
+      const row = await db.one<{ n: number }>(
+        `SELECT COALESCE(SUM(${UNREAD}), 0)::bigint AS n FROM ${MEMBER_JOIN} WHERE m.user_id = $1`,
+        [userId],
+      );
       return row?.n ?? 0;
     },
   };

@@ -116,4 +116,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   /* 3: soft delete (seed 001): a deleted message keeps its row and seq; its content is withheld from readers */ `
   ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
   `,
+  /* 4: unread counts without counting rows (last_seq - read_seq - deleted after it); see ConversationRepo.unreadCount */ `
+  CREATE INDEX messages_deleted ON messages (conversation_id, seq) WHERE deleted_at IS NOT NULL;
+  UPDATE conversation_members SET read_seq = MAX(read_seq, COALESCE((SELECT MAX(x.seq) FROM messages x
+    WHERE x.conversation_id = conversation_members.conversation_id AND x.sender_id = conversation_members.user_id), 0));
+  UPDATE conversation_members SET delivered_seq = MAX(delivered_seq, read_seq);
+  `,
 ];

@@ -25,8 +25,10 @@ export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
   const insertDm = db.prepare(
     `INSERT INTO conversations (id, kind, created_by, created_at) VALUES (?, 'dm', ?, ?) ON CONFLICT (id) DO NOTHING`,
   );
+  // A member starts having read and received everything sent before they joined.
   const insertMember = db.prepare(
-    'INSERT INTO conversation_members (conversation_id, user_id, role, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    `INSERT INTO conversation_members (conversation_id, user_id, role, joined_at, read_seq, delivered_seq)
+     SELECT id, ?, ?, ?, last_seq, last_seq FROM conversations WHERE id = ? ON CONFLICT DO NOTHING`,
   );
   const newGroupId = db.prepare('INSERT INTO group_ids DEFAULT VALUES');
   const insertGroup = db.prepare(
@@ -69,21 +71,19 @@ export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
     if (after !== p.delivered_seq) setDelivered.run(after, conversationId, userId);
     return { before: p.delivered_seq, after };
   });
+  // Unread = messages from others after the read position. Your own messages are never after it (sending moves it,
+  // and joining starts it at the last seq), so it is last_seq - read_seq minus the deleted ones after it: no row count.
+  const UNREAD = `(c.last_seq - m.read_seq - (SELECT COUNT(*) FROM messages x
+      WHERE x.conversation_id = m.conversation_id AND x.seq > m.read_seq AND x.deleted_at IS NOT NULL))`;
   const unread = db.prepare<[string, string], { n: number }>(`
-    SELECT COUNT(*) AS n FROM conversation_members m JOIN messages x
-      ON x.conversation_id = m.conversation_id AND x.seq > m.read_seq AND x.sender_id <> m.user_id
-        AND x.deleted_at IS NULL
+    SELECT ${UNREAD} AS n FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
     WHERE m.conversation_id = ? AND m.user_id = ?`);
   const totalUnread = db.prepare<[string], { n: number }>(`
-    SELECT COUNT(*) AS n FROM conversation_members m JOIN messages x
-      ON x.conversation_id = m.conversation_id AND x.seq > m.read_seq AND x.sender_id <> m.user_id
-        AND x.deleted_at IS NULL
+    SELECT COALESCE(SUM(${UNREAD}), 0) AS n FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
     WHERE m.user_id = ?`);
   const list = db.prepare<[string], ListRow>(`
     SELECT c.*, m.role AS m_role, m.joined_at AS m_joined_at, m.delivered_seq AS m_delivered_seq, m.read_seq AS m_read_seq,
-      (SELECT COUNT(*) FROM messages x
-         WHERE x.conversation_id = c.id AND x.seq > m.read_seq AND x.sender_id <> m.user_id
-           AND x.deleted_at IS NULL) AS unread,
+      ${UNREAD} AS unread,
       (SELECT COUNT(*) FROM conversation_members y WHERE y.conversation_id = c.id) AS member_count,
       lm.id AS lm_id, lm.sender_id AS lm_sender_id, lm.client_msg_id AS lm_client_msg_id, lm.kind AS lm_kind,
       lm.text AS lm_text, lm.metadata AS lm_metadata, lm.reply_to AS lm_reply_to, lm.created_at AS lm_created_at,
@@ -96,8 +96,8 @@ export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
 
   const ensureDm = db.transaction((id: string, a: string, b: string, now: number) => {
     if (insertDm.run(id, a, now).changes === 0) return;
-    insertMember.run(id, a, 'member', now);
-    insertMember.run(id, b, 'member', now);
+    insertMember.run(a, 'member', now, id);
+    insertMember.run(b, 'member', now, id);
   });
   const createGroup = db.transaction(
     (
@@ -109,13 +109,13 @@ export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
       const groupId = Number(newGroupId.run().lastInsertRowid);
       const id = `g:${groupId}`;
       insertGroup.run(id, groupId, g.name, g.description, g.avatarUrl, g.visibility, ownerId, now);
-      insertMember.run(id, ownerId, 'owner', now);
-      for (const m of memberIds) if (m !== ownerId) insertMember.run(id, m, 'member', now);
+      insertMember.run(ownerId, 'owner', now, id);
+      for (const m of memberIds) if (m !== ownerId) insertMember.run(m, 'member', now, id);
       return get.get(id) as ConversationRow;
     },
   );
   const addMembers = db.transaction((id: string, userIds: readonly string[], role: MemberRole, now: number) =>
-    userIds.filter((u) => insertMember.run(id, u, role, now).changes > 0),
+    userIds.filter((u) => insertMember.run(u, role, now, id).changes > 0),
   );
 
   function toListRow(r: ListRow): UserConversationRow {
@@ -211,7 +211,7 @@ export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
       return advanceDelivered(conversationId, userId, seq);
     },
     async unreadCount(conversationId, userId) {
-      return (unread.get(conversationId, userId) as { n: number }).n;
+      return unread.get(conversationId, userId)?.n ?? 0;
     },
     async totalUnread(userId) {
       return (totalUnread.get(userId) as { n: number }).n;

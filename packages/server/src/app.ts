@@ -27,6 +27,7 @@ import { ConversationService } from './services/conversation-service.js';
 import { DeviceService } from './services/device-service.js';
 import { type HostEvents, noHostEvents } from './services/host-events.js';
 import { NotificationService } from './services/notification-service.js';
+import { ReceiptAnnouncer } from './services/receipt-announcer.js';
 import { ReceiptService } from './services/receipt-service.js';
 import { SyncService } from './services/sync-service.js';
 import { TypingService } from './services/typing-service.js';
@@ -39,6 +40,7 @@ import { RateLimiter } from './services/rate-limiter.js';
 import { SocialService } from './services/social-service.js';
 import { UserService } from './services/user-service.js';
 import { GroupCommit } from './storage/group-commit.js';
+import { PositionBatch } from './storage/position-batch.js';
 import { createPostgresStore } from './storage/postgres/postgres-store.js';
 import { createSqliteStore } from './storage/sqlite/sqlite-store.js';
 import type { Store } from './storage/store.js';
@@ -131,7 +133,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     presence,
     host,
   );
-  const receipts = new ReceiptService(conversations, store, store, store, bus);
+  const receipts = new ReceiptService(
+    conversations,
+    store,
+    store,
+    store,
+    bus,
+    new PositionBatch(store),
+    new ReceiptAnnouncer(store, store, bus),
+  );
   const typing = new TypingService(conversations, social, bus, clock, config.presence.typingTtlMs);
   const notifications = new NotificationService(store, store, bus, clock);
   const sync = new SyncService(store, store, config.syncReplayLimit);

@@ -1,8 +1,9 @@
-import { parseConversationId } from '@parley/protocol';
 import type { Bus } from '../cluster/bus.js';
 import { AppError } from '../errors.js';
+import type { PositionBatch } from '../storage/position-batch.js';
 import type { ConversationRepo, MessageRepo, UserRepo } from '../storage/store.js';
 import type { ConversationService } from './conversation-service.js';
+import type { ReceiptAnnouncer } from './receipt-announcer.js';
 
 export interface MemberPosition {
   userId: string;
@@ -26,26 +27,28 @@ export class ReceiptService {
     private readonly messages: MessageRepo,
     private readonly users: UserRepo,
     private readonly bus: Bus,
+    private readonly positionWrites: PositionBatch,
+    private readonly announcer: ReceiptAnnouncer,
   ) {}
 
   async markRead(me: string, conversationId: string, seq: number) {
     await this.requireStarted(me, conversationId);
-    const move = await this.repo.advanceReadSeq(conversationId, me, seq);
+    const move = await this.positionWrites.advance({ conversationId, userId: me, readSeq: seq });
     const [unreadCount, totalUnread] = await Promise.all([
       this.repo.unreadCount(conversationId, me),
       this.repo.totalUnread(me),
     ]);
-    const result = { conversationId, readSeq: move.after, unreadCount, totalUnread };
+    const result = { conversationId, readSeq: move.read.after, unreadCount, totalUnread };
     this.bus.publish({ kind: 'deliver', to: [me], event: { type: 'read.updated', userId: me, ...result } });
-    if (move.after > move.before) await this.announce(me, conversationId, move.before, move.after);
+    this.announcer.moved(conversationId, me, move);
     return result;
   }
 
   async markDelivered(me: string, conversationId: string, seq: number) {
     await this.requireStarted(me, conversationId);
-    const move = await this.repo.advanceDeliveredSeq(conversationId, me, seq);
-    if (move.after > move.before) await this.announce(me, conversationId, move.before, move.after);
-    return { conversationId, deliveredSeq: move.after };
+    const move = await this.positionWrites.advance({ conversationId, userId: me, deliveredSeq: seq });
+    this.announcer.moved(conversationId, me, move);
+    return { conversationId, deliveredSeq: move.delivered.after };
   }
 
   /** Every member's positions (read positions hidden for members who turned receipts off). */
@@ -70,28 +73,6 @@ export class ReceiptService {
     const readBy = others.filter((p) => p.readSeq !== null && p.readSeq >= seq).map((p) => p.userId);
     const deliveredTo = others.filter((p) => p.deliveredSeq >= seq).map((p) => p.userId);
     return { seq, readBy, deliveredTo, memberCount: others.length };
-  }
-
-  private async announce(me: string, conversationId: string, before: number, after: number) {
-    const parsed = parseConversationId(conversationId);
-    let to: string[];
-    if (parsed?.kind === 'dm') to = parsed.users.filter((u) => u !== me);
-    else to = (await this.messages.sendersBetween(conversationId, before, after)).filter((u) => u !== me);
-    if (to.length === 0) return;
-    const member = await this.repo.getMember(conversationId, me);
-    if (!member) return;
-    const hideRead = (await this.optedOut([me])).has(me);
-    this.bus.publish({
-      kind: 'deliver',
-      to,
-      event: {
-        type: 'receipt.updated',
-        conversationId,
-        userId: me,
-        deliveredSeq: member.deliveredSeq,
-        readSeq: hideRead ? null : member.readSeq,
-      },
-    });
   }
 
   private async optedOut(userIds: string[]): Promise<Set<string>> {

@@ -149,3 +149,20 @@ export interface PositionMove {
   before: number;
   after: number;
 }
+
+/**
+ * A request to move one member's positions forward: delivered and/or read up to a seq (each clamped to the last
+ * message; a read position drags the delivered one along).
+ */
+export interface PositionAdvance {
+  conversationId: string;
+  userId: string;
+  deliveredSeq?: number;
+  readSeq?: number;
+}
+
+/** What one PositionAdvance did; all zero when the user is not a member. */
+export interface PositionResult {
+  delivered: PositionMove;
+  read: PositionMove;
+}

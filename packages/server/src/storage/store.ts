@@ -4,7 +4,9 @@ import type {
   DeviceRecord,
   NewNotification,
   NotificationRecord,
+  PositionAdvance,
   PositionMove,
+  PositionResult,
   ConversationRecord,
   FriendRequestRecord,
   HistoryPage,
@@ -95,7 +97,12 @@ export interface ConversationRepo {
   advanceReadSeq(conversationId: string, userId: string, seq: number): Promise<PositionMove>;
   /** Moves the delivered position forward only, clamped to the last message. */
   advanceDeliveredSeq(conversationId: string, userId: string, seq: number): Promise<PositionMove>;
-  /** Messages from others with seq > the user's read position. */
+  /**
+   * Applies many position moves in one write (one transaction, one statement on PostgreSQL), in array order, with
+   * the rules of advanceReadSeq / advanceDeliveredSeq; results in the order of `items`. Durable when it resolves.
+   */
+  advancePositions(items: readonly PositionAdvance[]): Promise<PositionResult[]>;
+  /** Messages from others with seq > the user's read position, not deleted. Costs O(1), not O(unread). */
   unreadCount(conversationId: string, userId: string): Promise<number>;
   totalUnread(userId: string): Promise<number>;
 }

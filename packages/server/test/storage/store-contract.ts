@@ -1034,6 +1034,31 @@ export function registerStoreContract(
     // ---------------------------------------------------------------- delivery positions and receipt audiences
 
     describe('advanceDeliveredSeq and sendersBetween', () => {
+      it('advancePositions applies many moves in one write, with the rules of the single moves', async () => {
+        await users('a', 'b', 'c', 'd');
+        const g = await group('a', ['b', 'c']);
+        for (let i = 0; i < 4; i++) await append1(msg(g.id, 'a'));
+        await store.advanceReadSeq(g.id, 'c', 3);
+        const results = await store.advancePositions([
+          { conversationId: g.id, userId: 'b', deliveredSeq: 2 },
+          { conversationId: g.id, userId: 'c', deliveredSeq: 1, readSeq: 99 },
+          { conversationId: g.id, userId: 'd', deliveredSeq: 4 },
+          { conversationId: g.id, userId: 'b', deliveredSeq: 3 },
+        ]);
+        expect(results[0]?.read).toEqual({ before: 0, after: 0 });
+        expect(results[1]).toEqual({ delivered: { before: 3, after: 4 }, read: { before: 3, after: 4 } });
+        expect(results[2]).toEqual({ delivered: { before: 0, after: 0 }, read: { before: 0, after: 0 } });
+        // b's two moves together take b from 0 to 3
+        expect(results[0]?.delivered.before).toBe(0);
+        expect(results[3]?.delivered.after).toBe(3);
+        expect(await store.getMember(g.id, 'b')).toMatchObject({ deliveredSeq: 3, readSeq: 0 });
+        expect(await store.getMember(g.id, 'c')).toMatchObject({ deliveredSeq: 4, readSeq: 4 });
+        expect(await store.getMember(g.id, 'd')).toBeNull();
+        expect(await store.advancePositions([])).toEqual([]);
+        expect(await store.unreadCount(g.id, 'b')).toBe(4);
+        expect(await store.unreadCount(g.id, 'c')).toBe(0);
+      });
+
       it('advanceDeliveredSeq only moves forward, is clamped to the last seq and leaves the read position', async () => {
         await users('a', 'b');
         const dm = dmConversationId('a', 'b');

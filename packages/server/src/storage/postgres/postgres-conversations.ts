@@ -1,4 +1,4 @@
-import type { MemberRole, PositionMove, UserConversationRow } from '../records.js';
+import type { MemberRole, PositionAdvance, PositionMove, PositionResult, UserConversationRow } from '../records.js';
 import type { ConversationRepo } from '../store.js';
 import type { PgDb } from './pg-db.js';
 import {
@@ -47,23 +47,69 @@ export function createPostgresConversationRepo(db: PgDb): ConversationRepo {
     ON CONFLICT DO NOTHING RETURNING user_id`;
 
   /**
-   * Moves one position forward only, clamped to the conversation's last seq, in one statement (no read-then-write
-   * race between nodes). The read position drags the delivered one along; the delivered one moves alone.
+   * Moves many members' positions forward in one statement (no read-then-write race between nodes): each clamped to
+   * the conversation's last seq, the read position dragging the delivered one along. Rows are locked in key order,
+   * so concurrent batches cannot deadlock each other. A key given twice is merged (the highest seqs): the first
+   * result for it carries the move, later ones none.
    */
-  const advance = async (column: 'read_seq' | 'delivered_seq', conversationId: string, userId: string, seq: number) => {
-    const also = column === 'read_seq' ? ', delivered_seq = GREATEST(m.delivered_seq, LEAST($3, c.last_seq))' : '';
-    const row = await db.one<{ before: number; after: number }>(
-      `WITH old AS (
-         SELECT m.${column} AS before FROM conversation_members m
-         WHERE m.conversation_id = $1 AND m.user_id = $2 FOR UPDATE
-       )
-       UPDATE conversation_members m SET ${column} = GREATEST(m.${column}, LEAST($3, c.last_seq))${also}
-       FROM conversations c, old
-       WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.id = m.conversation_id
-       RETURNING old.before, m.${column} AS after`,
-      [conversationId, userId, seq],
+  const advanceMany = async (items: readonly PositionAdvance[]): Promise<PositionResult[]> => {
+    const merged = new Map<string, { conversationId: string; userId: string; delivered: number; read: number }>();
+    for (const a of items) {
+      const k = `${a.conversationId}\u0000${a.userId}`;
+      const m = merged.get(k);
+      if (m) {
+        m.delivered = Math.max(m.delivered, a.deliveredSeq ?? 0);
+        m.read = Math.max(m.read, a.readSeq ?? 0);
+      } else {
+        merged.set(k, { conversationId: a.conversationId, userId: a.userId, delivered: a.deliveredSeq ?? 0, read: a.readSeq ?? 0 });
+      }
+    }
+    const v = [...merged.values()];
+    const rows = await db.tx((sql) =>
+      sql.rows<{
+        conversation_id: string;
+        user_id: string;
+        read_before: number;
+        read_after: number;
+        delivered_before: number;
+        delivered_after: number;
+      }>(
+        `WITH v AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS v(conversation_id, user_id, delivered, read)
+         ), old AS (
+           SELECT m.conversation_id, m.user_id, m.read_seq, m.delivered_seq FROM conversation_members m
+           JOIN v ON v.conversation_id = m.conversation_id AND v.user_id = m.user_id
+           ORDER BY m.conversation_id COLLATE "C", m.user_id COLLATE "C" FOR UPDATE OF m
+         )
+         UPDATE conversation_members m SET
+           read_seq = GREATEST(m.read_seq, LEAST(v.read, c.last_seq)),
+           delivered_seq = GREATEST(m.delivered_seq, LEAST(GREATEST(v.delivered, v.read), c.last_seq))
+         FROM v, conversations c, old
+         WHERE m.conversation_id = v.conversation_id AND m.user_id = v.user_id AND c.id = m.conversation_id
+           AND old.conversation_id = m.conversation_id AND old.user_id = m.user_id
+         RETURNING m.conversation_id, m.user_id, old.read_seq AS read_before, m.read_seq AS read_after,
+           old.delivered_seq AS delivered_before, m.delivered_seq AS delivered_after`,
+        [v.map((x) => x.conversationId), v.map((x) => x.userId), v.map((x) => x.delivered), v.map((x) => x.read)],
+      ),
     );
-    return row ?? { before: 0, after: 0 };
+    const byKey = new Map(rows.map((r) => [`${r.conversation_id}\u0000${r.user_id}`, r]));
+    const seen = new Set<string>();
+    return items.map((a) => {
+      const k = `${a.conversationId}\u0000${a.userId}`;
+      const r = byKey.get(k);
+      if (!r) return { delivered: { before: 0, after: 0 }, read: { before: 0, after: 0 } };
+      if (seen.has(k)) {
+        return {
+          delivered: { before: r.delivered_after, after: r.delivered_after },
+          read: { before: r.read_after, after: r.read_after },
+        };
+      }
+      seen.add(k);
+      return {
+        delivered: { before: r.delivered_before, after: r.delivered_after },
+        read: { before: r.read_before, after: r.read_after },
+      };
+    });
   };
 
   function toListRow(r: ListRow, userId: string): UserConversationRow {
@@ -217,11 +263,14 @@ export function createPostgresConversationRepo(db: PgDb): ConversationRepo {
       );
       return rows.map((r) => toListRow(r, userId));
     },
-    advanceReadSeq(conversationId, userId, seq): Promise<PositionMove> {
-      return advance('read_seq', conversationId, userId, seq);
+    async advanceReadSeq(conversationId, userId, seq): Promise<PositionMove> {
+      return ((await advanceMany([{ conversationId, userId, readSeq: seq }]))[0] as PositionResult).read;
     },
-    advanceDeliveredSeq(conversationId, userId, seq): Promise<PositionMove> {
-      return advance('delivered_seq', conversationId, userId, seq);
+    async advanceDeliveredSeq(conversationId, userId, seq): Promise<PositionMove> {
+      return ((await advanceMany([{ conversationId, userId, deliveredSeq: seq }]))[0] as PositionResult).delivered;
+    },
+    advancePositions(items) {
+      return items.length === 0 ? Promise.resolve([]) : advanceMany(items);
     },
     async unreadCount(conversationId, userId) {
       const row = await db.one<{ n: number }>(

@@ -1,4 +1,4 @@
-import type { MemberRole, UserConversationRow } from '../records.js';
+import type { MemberRole, PositionAdvance, PositionResult, UserConversationRow } from '../records.js';
 import type { ConversationRepo } from '../store.js';
 import type { SqliteDb } from './open-database.js';
 import { type ConversationRow, type MemberRow, type MessageRow, toConversation, toMember, toMessage } from '../rows.js';
@@ -51,26 +51,20 @@ export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
     `SELECT m.read_seq, m.delivered_seq, c.last_seq FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id
      WHERE m.conversation_id = ? AND m.user_id = ?`,
   );
-  const setRead = db.prepare(
-    'UPDATE conversation_members SET read_seq = ?, delivered_seq = MAX(delivered_seq, ?) WHERE conversation_id = ? AND user_id = ?',
+  const setPositions = db.prepare(
+    'UPDATE conversation_members SET read_seq = ?, delivered_seq = ? WHERE conversation_id = ? AND user_id = ?',
   );
-  const setDelivered = db.prepare(
-    'UPDATE conversation_members SET delivered_seq = ? WHERE conversation_id = ? AND user_id = ?',
-  );
-  const advanceRead = db.transaction((conversationId: string, userId: string, seq: number) => {
-    const p = positions.get(conversationId, userId);
-    if (!p) return { before: 0, after: 0 };
-    const after = Math.max(p.read_seq, Math.min(seq, p.last_seq));
-    if (after !== p.read_seq) setRead.run(after, after, conversationId, userId);
-    return { before: p.read_seq, after };
-  });
-  const advanceDelivered = db.transaction((conversationId: string, userId: string, seq: number) => {
-    const p = positions.get(conversationId, userId);
-    if (!p) return { before: 0, after: 0 };
-    const after = Math.max(p.delivered_seq, Math.min(seq, p.last_seq));
-    if (after !== p.delivered_seq) setDelivered.run(after, conversationId, userId);
-    return { before: p.delivered_seq, after };
-  });
+  const NO_MOVE: PositionResult = { delivered: { before: 0, after: 0 }, read: { before: 0, after: 0 } };
+  /** One member's move, clamped to the last seq; reading drags delivery along; positions never move back. */
+  const advanceOne = (a: PositionAdvance): PositionResult => {
+    const p = positions.get(a.conversationId, a.userId);
+    if (!p) return NO_MOVE;
+    const read = Math.max(p.read_seq, Math.min(a.readSeq ?? 0, p.last_seq));
+    const delivered = Math.max(p.delivered_seq, read, Math.min(a.deliveredSeq ?? 0, p.last_seq));
+    if (read !== p.read_seq || delivered !== p.delivered_seq) setPositions.run(read, delivered, a.conversationId, a.userId);
+    return { delivered: { before: p.delivered_seq, after: delivered }, read: { before: p.read_seq, after: read } };
+  };
+  const advanceMany = db.transaction((items: readonly PositionAdvance[]) => items.map(advanceOne));
   // Unread = messages from others after the read position. Your own messages are never after it (sending moves it,
   // and joining starts it at the last seq), so it is last_seq - read_seq minus the deleted ones after it: no row count.
   const UNREAD = `(c.last_seq - m.read_seq - (SELECT COUNT(*) FROM messages x
@@ -205,10 +199,13 @@ export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
       });
     },
     async advanceReadSeq(conversationId, userId, seq) {
-      return advanceRead(conversationId, userId, seq);
+      return advanceOne({ conversationId, userId, readSeq: seq }).read;
     },
     async advanceDeliveredSeq(conversationId, userId, seq) {
-      return advanceDelivered(conversationId, userId, seq);
+      return advanceOne({ conversationId, userId, deliveredSeq: seq }).delivered;
+    },
+    async advancePositions(items) {
+      return advanceMany(items);
     },
     async unreadCount(conversationId, userId) {
       return unread.get(conversationId, userId)?.n ?? 0;

@@ -2,9 +2,8 @@ import { AppError } from '../../errors.js';
 import type { UserRepo } from '../store.js';
 import type { SqliteDb } from './open-database.js';
 import { toUser, type UserRow } from '../rows.js';
-import type { TurnWrites } from './turn-writes.js';
 
-export function createSqliteUserRepo(db: SqliteDb, turn: TurnWrites): UserRepo {
+export function createSqliteUserRepo(db: SqliteDb): UserRepo {
   const get = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
   const getMany = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))');
   const insert = db.prepare(
@@ -48,9 +47,8 @@ export function createSqliteUserRepo(db: SqliteDb, turn: TurnWrites): UserRepo {
   );
 
   return {
-    // Every connection of a user first seen by this process, and every connect / disconnect: one commit per turn.
     async upsertUser(user, now) {
-      return toUser(await turn.run(() => upsert(user, now)));
+      return toUser(upsert(user, now));
     },
     async createUserWithLogin(user, passwordHash, now) {
       return toUser(createWithLogin(user, passwordHash, now));
@@ -87,7 +85,7 @@ export function createSqliteUserRepo(db: SqliteDb, turn: TurnWrites): UserRepo {
       return row ? toUser(row) : null;
     },
     async setLastSeen(id, at) {
-      await turn.run(() => setLastSeen.run(at, id));
+      setLastSeen.run(at, id);
     },
     async saveRefreshToken(tokenHash, userId, deviceId, expiresAt) {
       saveToken.run(tokenHash, userId, deviceId, expiresAt);

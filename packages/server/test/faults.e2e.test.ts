@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 describe('delivery under faults', () => {
-  it('D1 D2 D3 D4 C1 U1: random connection cuts during a burst lose nothing and duplicate nothing', async () => {
+  it('D1 D2 D3 D4 C1 U1 R5: random connection cuts during a burst, devices confirming delivery and reads, lose nothing and duplicate nothing', async () => {
     server = await startServer({ PARLEY_RATE_MESSAGES_PER_SEC: '100000', PARLEY_RATE_FRAMES_PER_SEC: '100000' });
     proxy = new ChaosProxy(server.port);
     const port = await proxy.start();
@@ -66,7 +66,7 @@ describe('delivery under faults', () => {
     for (const c of cluster.clients) c.stop();
   }, 120_000);
 
-  it('D1 D2 D3 C1: the server killed with SIGKILL mid-burst and restarted loses no acknowledged message', async () => {
+  it('D1 D2 D3 C1 R5: the server killed with SIGKILL mid-burst (devices confirming delivery) and restarted loses no acknowledged message', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'parley-kill-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const port = await freePort();

@@ -65,7 +65,11 @@ export class ConversationService {
     if (!parsed) throw new AppError('NOT_FOUND', 'No such conversation');
     if (parsed.kind === 'dm') {
       if (!parsed.users.includes(me)) throw new AppError('NOT_MEMBER');
-      return (await this.repo.getConversation(conversationId)) ? 'ok' : 'dm-new';
+      const started = await this.membership.dmStarted(
+        conversationId,
+        async () => (await this.repo.getConversation(conversationId)) !== null,
+      );
+      return started ? 'ok' : 'dm-new';
     }
     await this.requireGroupMember(me, conversationId);
     return 'ok';

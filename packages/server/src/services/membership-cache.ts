@@ -9,6 +9,8 @@ import type { ConversationRepo } from '../storage/store.js';
 export class MembershipCache {
   private entries = new Map<string, Promise<string[]>>();
   private openDms = new Map<string, Promise<void>>();
+  /** Direct conversations known to exist: a DM, once created, is never deleted, so this is never invalidated. */
+  private startedDms = new Set<string>();
 
   constructor(
     private readonly repo: ConversationRepo,
@@ -44,6 +46,15 @@ export class MembershipCache {
       hit = checking;
     }
     return hit;
+  }
+
+  /** Whether the direct conversation exists, asking `exists` only until it does. */
+  async dmStarted(conversationId: string, exists: () => Promise<boolean>): Promise<boolean> {
+    if (this.startedDms.has(conversationId)) return true;
+    if (!(await exists())) return false;
+    if (this.startedDms.size >= this.maxEntries) this.startedDms.clear();
+    this.startedDms.add(conversationId);
+    return true;
   }
 
   invalidate(conversationId: string): void {

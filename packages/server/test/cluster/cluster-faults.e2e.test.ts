@@ -41,7 +41,7 @@ async function start(options: Parameters<typeof TestCluster.start>[0] = {}) {
 const drained = (f: Fleet) => waitUntil(() => f.clients.every((c) => c.outbox.length === 0), 90_000, 'outboxes');
 
 describe('cluster under faults', () => {
-  it('D1 D2 D3 D4 C1 U1: random cuts, clients reconnecting to any node, lose and duplicate nothing', async () => {
+  it('D1 D2 D3 D4 C1 U1 R5: random cuts, devices confirming delivery and reads and reconnecting to any node, lose and duplicate nothing', async () => {
     const { cluster, balancer, fleet } = await start();
     const random = seededRandom(20261121);
     for (const c of fleet.clients) c.start();

@@ -157,6 +157,39 @@ export async function verify<E extends Record<string, number>>(url: string, flee
     s.close();
   }
 
+  // R5 U1: the coalesced position writes end where the devices confirmed: delivered at the last seq, read below it.
+  const lastSeq = (conv: string) => (stored.get(conv) ?? []).length;
+  const positionsOf = async () => {
+    const out = new Map<string, { delivered_seq: number; read_seq: number | null }>();
+    for (const conv of CONVERSATIONS) {
+      const owner = (conv === 'dm:2:3' ? tokens['2'] : tokens['1']) as string;
+      const s = await TestSocket.connect(url, owner);
+      const r = await s.call<{ receipts: { user_id: string | number; delivered_seq: number; read_seq: number | null }[] }>(
+        'receipts.get',
+        { conversation_id: conv },
+      );
+      for (const p of r.receipts) out.set(`${conv}|${p.user_id}`, p);
+      s.close();
+    }
+    return out;
+  };
+  const deliveredEverywhere = async () => {
+    const positions = await positionsOf();
+    return [...positions].every(([k, p]) => p.delivered_seq === lastSeq(k.split('|')[0] as string));
+  };
+  await waitUntil(
+    async () => {
+      if (await deliveredEverywhere()) return true;
+      for (const c of clients) c.confirmHeld();
+      return false;
+    },
+    30_000,
+    'every delivered position to reach the last seq',
+  );
+  for (const [k, p] of await positionsOf()) {
+    expect(p.read_seq ?? 0, `${k}: read <= delivered`).toBeLessThanOrEqual(p.delivered_seq);
+  }
+
   const figures = {
     messages: [...stored.values()].reduce((n, m) => n + m.length, 0),
     acked,

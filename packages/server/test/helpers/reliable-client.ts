@@ -17,8 +17,10 @@ export interface HeldMessage {
 
 /**
  * What a correct client does, reduced to its core for the fault tests: an outbox retried blindly after every
- * reconnect with the same client_msg_id, catch-up with the positions it holds, and dedupe by (conversation, seq).
- * Counts what it saw, so a test can tell at-least-once delivery from loss or corruption.
+ * reconnect with the same client_msg_id, catch-up with the positions it holds, dedupe by (conversation, seq), and
+ * delivery confirmed as @parley/client does it (one `msg.delivered` per conversation at most every 50 ms while
+ * messages arrive, fire and forget). Counts what it saw, so a test can tell at-least-once delivery from loss or
+ * corruption.
  */
 export class ReliableClient {
   /** conversation -> seq -> message. */
@@ -34,6 +36,8 @@ export class ReliableClient {
   private stopped = false;
   private nextId = 1;
   private counter = 0;
+  private readonly toConfirm = new Map<string, number>();
+  private confirmScheduled = false;
 
   constructor(
     private readonly url: string,
@@ -78,6 +82,17 @@ export class ReliableClient {
       );
   }
 
+  /** Confirms delivery of everything held (a confirmation lost to a cut is never re-sent by itself). */
+  confirmHeld(): void {
+    for (const [conversationId, seq] of Object.entries(this.positions())) {
+      if (this.ready && seq > 0) {
+        this.ws?.send(
+          JSON.stringify({ type: 'msg.delivered', id: `d${this.nextId++}`, conversation_id: conversationId, seq }),
+        );
+      }
+    }
+  }
+
   /** Asks the server to replay anything missed (as after a reconnect). */
   resync(): void {
     if (this.ready)
@@ -108,9 +123,16 @@ export class ReliableClient {
         this.ws?.send(JSON.stringify({ type: 'sync', id: `y${this.nextId++}`, positions: this.positions() }));
         for (const item of this.outbox) this.transmit(item); // blind retry, in order
         return;
-      case 'msg.new':
-        this.hold(f.message as HeldMessage);
+      case 'msg.new': {
+        const m = f.message as HeldMessage;
+        this.hold(m);
+        if (m.seq > (this.toConfirm.get(m.conversation_id) ?? 0)) this.toConfirm.set(m.conversation_id, m.seq);
+        if (!this.confirmScheduled) {
+          this.confirmScheduled = true;
+          setTimeout(() => this.confirmDelivered(), 50);
+        }
         return;
+      }
       case 'result': {
         const data = f.data as { message?: HeldMessage } | undefined;
         if (data?.message && typeof f.id === 'string' && f.id.startsWith('s')) {
@@ -125,6 +147,18 @@ export class ReliableClient {
         return;
       }
     }
+  }
+
+  private confirmDelivered(): void {
+    this.confirmScheduled = false;
+    for (const [conversationId, seq] of this.toConfirm) {
+      if (this.ready) {
+        this.ws?.send(
+          JSON.stringify({ type: 'msg.delivered', id: `d${this.nextId++}`, conversation_id: conversationId, seq }),
+        );
+      }
+    }
+    this.toConfirm.clear();
   }
 
   private hold(m: HeldMessage): void {

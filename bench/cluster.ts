@@ -12,6 +12,7 @@ import {
   loadgenCpus,
   note,
   opts,
+  receiptsOf,
   runJob,
   SECRET,
   serverCpus,
@@ -59,6 +60,28 @@ async function dropPrefix(prefix: string): Promise<void> {
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
+  }
+}
+
+/**
+ * One cluster node's environment for `f`: a fresh PostgreSQL database and Redis key prefix (as the cluster run
+ * uses), dropped afterwards. For the single-node open loops (`--only pg`), run by bench/servers/parley.ts so that
+ * the runner keeps its control channel (event-loop delay, profile).
+ */
+export async function withPgNode(f: (env: NodeJS.ProcessEnv) => Promise<void>): Promise<void> {
+  const name = `parley_bench_${randomBytes(5).toString('hex')}`;
+  const prefix = `parley-bench:${randomBytes(5).toString('hex')}:`;
+  const a = await admin('postgres');
+  await a.query(`CREATE DATABASE ${name}`);
+  const user = (a as unknown as { user: string }).user;
+  await a.end();
+  try {
+    await f({ DATABASE_URL: `postgres://${user}@${PG_HOST}/${name}`, REDIS_URL, PARLEY_REDIS_PREFIX: prefix });
+  } finally {
+    await dropPrefix(prefix).catch(() => {});
+    const d = await admin('postgres');
+    await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+    await d.end();
   }
 }
 
@@ -140,9 +163,11 @@ export async function runCluster(): Promise<void> {
           members: opts.members,
           senders: opts.senders,
           window: opts.window,
+          rate: 0,
           sampleEvery: opts.sample,
           warmupS: opts.warmup,
           durationS: opts.duration,
+          ...receiptsOf(true),
         },
         serverPids,
       );

@@ -1,6 +1,7 @@
+import { Confirmer, type Confirming, confirming } from './lib/confirm.js';
 import { RawWs } from './lib/raw-ws.js';
 import { nowUs, round, Samples } from './lib/stats.js';
-import { markerOf, markerText, type Target, type TargetKind, targetOf } from './lib/targets.js';
+import { ackSeqOf, markerOf, markerText, type Target, type TargetKind, targetOf } from './lib/targets.js';
 import { hostToken } from './lib/token.js';
 
 /**
@@ -22,11 +23,20 @@ interface Common {
   timeoutS: number;
 }
 
+/** Receivers confirming as the SDK does (lib/confirm.ts); absent: they never confirm (the comparison row). */
+interface Receipts {
+  /** Confirm delivery (msg.delivered) at most every `confirmMs` while messages arrive. */
+  confirm: boolean;
+  /** Share of the receivers that also mark read (conv.read) at the same cadence. */
+  readShare: number;
+  confirmMs: number;
+}
+
 export interface ConnectJob extends Common {
   job: 'connect';
   count: number;
 }
-export interface DmJob extends Common {
+export interface DmJob extends Common, Receipts {
   job: 'dm';
   pairs: number;
   /** Messages/s per pair; 0 = as fast as acks allow, `window` in flight per pair. */
@@ -35,11 +45,13 @@ export interface DmJob extends Common {
   warmupS: number;
   durationS: number;
 }
-export interface FanoutJob extends Common {
+export interface FanoutJob extends Common, Receipts {
   job: 'fanout';
   members: number;
   senders: number;
   window: number;
+  /** Messages/s per sender (open loop); 0 = closed loop, `window` in flight per sender. */
+  rate: number;
   /** Receivers look at one frame in this many (for latency); all are counted. */
   sampleEvery: number;
   warmupS: number;
@@ -51,11 +63,17 @@ export interface CatchupJob extends Common {
 }
 export type Job = ConnectJob | DmJob | FanoutJob | CatchupJob;
 
-interface Client {
+interface Client extends Confirming {
   i: number;
   user: string;
-  ws: RawWs;
   ready: boolean;
+}
+
+/** Which receivers mark read: `share` of them, spread evenly over the indexes `eligible` accepts. */
+function readerOf(share: number, eligible: (i: number) => boolean): (i: number) => boolean {
+  if (share <= 0) return () => false;
+  const every = Math.max(1, Math.round(1 / share));
+  return (i) => eligible(i) && i % every === every - 1;
 }
 
 type FrameHandler = (c: Client, payload: Buffer) => void;
@@ -86,6 +104,8 @@ function openOne(
   sampleEvery: number,
   onFrame: FrameHandler,
   greeting?: string,
+  confirmer?: Confirmer<Client>,
+  reader = false,
 ): Promise<Client> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -98,6 +118,9 @@ function openOne(
       path: t.path(user, rooms),
       localAddress: job.addrs[i % job.addrs.length],
       sampleEvery: t.isReady === null ? sampleEvery : 1,
+      ...(confirmer
+        ? { onPeek: (buf: Buffer, start: number, end: number) => confirmer.peek(client, buf, start, end) }
+        : {}),
       onFrame: (payload) => {
         if (t.control(payload, ws)) return;
         // Frames before the ready one go to the handler too (Socket.IO replays missed packets before it).
@@ -120,7 +143,7 @@ function openOne(
         onFrame(client, payload);
       },
     });
-    const client: Client = { i, user, ws, ready: false };
+    const client: Client = { ...confirming(ws, reader), i, user, ready: false };
     ws.opened().then(
       () => {
         const g = greeting ?? t.greeting(user);
@@ -148,6 +171,8 @@ async function openMany(
   roomsOf: (i: number) => string[] | undefined,
   sampleOf: (i: number) => number,
   onFrame: FrameHandler,
+  confirmer?: Confirmer<Client>,
+  isReader: (i: number) => boolean = () => false,
 ): Promise<{ clients: Client[]; byIndex: Client[]; failed: number; seconds: number; firstError: string | null }> {
   const clients: Client[] = new Array(count);
   let next = 0;
@@ -159,7 +184,18 @@ async function openMany(
       const i = next++;
       for (let attempt = 0; ; attempt++) {
         try {
-          clients[i] = await openOne(t, job, i, userOf(i), roomsOf(i), sampleOf(i), onFrame);
+          clients[i] = await openOne(
+            t,
+            job,
+            i,
+            userOf(i),
+            roomsOf(i),
+            sampleOf(i),
+            onFrame,
+            undefined,
+            confirmer,
+            isReader(i),
+          );
           break;
         } catch (err) {
           if (attempt < 2) continue;
@@ -239,6 +275,20 @@ async function runDm(job: DmJob): Promise<unknown> {
   const dirty = new Set<number>();
   let pumpScheduled = false;
   const clients: Client[] = [];
+  // Receipts: each receiver confirms as the SDK does; each sender sees its peer's positions in `receipt` events.
+  const confirmer = new Confirmer<Client>(t, job.confirm, job.confirmMs);
+  const isReader = readerOf(job.readShare, (i) => i % 2 === 1);
+  const lastAckSeq = new Float64Array(P);
+  const receiptDelivered = new Float64Array(P);
+  const receiptRead = new Float64Array(P);
+  confirmer.onReceipt = (c, buf, start, end) => {
+    if (c.i % 2 !== 0) return;
+    const r = t.receiptOf(buf, start, end);
+    if (r === null) return;
+    const pair = c.i / 2;
+    if (r[1] > (receiptDelivered[pair] as number)) receiptDelivered[pair] = r[1];
+    if (r[2] > (receiptRead[pair] as number)) receiptRead[pair] = r[2];
+  };
 
   const sendOne = (pair: number, frames: string[]) => {
     const n = ++sent[pair];
@@ -263,6 +313,10 @@ async function runDm(job: DmJob): Promise<unknown> {
       const n = t.ackOf(payload);
       if (n >= 0) {
         acked[pair]++;
+        if (job.confirm) {
+          const seq = ackSeqOf(payload);
+          if (seq > (lastAckSeq[pair] as number)) lastAckSeq[pair] = seq;
+        }
         const at = sentAt[pair * stride + n] as number;
         if (measuring) windowAcked++;
         if (at >= windowStart && at < windowEnd) ackLat.add((now - at) / 1000);
@@ -302,9 +356,13 @@ async function runDm(job: DmJob): Promise<unknown> {
     () => undefined,
     () => 1,
     onFrame,
+    confirmer,
+    isReader,
   );
   if (opened.failed > 0) throw new Error(`${opened.failed} connections failed: ${opened.firstError}`);
   clients.push(...opened.clients);
+  const confirmsAt = { d: 0, r: 0, rc: 0 };
+  const receiptsSeen = () => clients.reduce((a, c) => a + c.receipts, 0);
 
   const started = nowUs();
   const cpu = { stop: null as null | (() => number) };
@@ -313,6 +371,9 @@ async function runDm(job: DmJob): Promise<unknown> {
     measuring = true;
     send({ window: 'begin' });
     cpu.stop = cpuTimer();
+    confirmsAt.d = confirmer.delivered;
+    confirmsAt.r = confirmer.reads;
+    confirmsAt.rc = receiptsSeen();
   }, job.warmupS * 1000);
   let tick: NodeJS.Timeout | null = null;
   if (job.rate > 0) {
@@ -338,6 +399,9 @@ async function runDm(job: DmJob): Promise<unknown> {
   sending = false;
   send({ window: 'end' });
   const loadgenCpu = cpu.stop ? cpu.stop() : 0;
+  const confirmsPerSec = round((confirmer.delivered - confirmsAt.d) / windowS, 0);
+  const readsPerSec = round((confirmer.reads - confirmsAt.r) / windowS, 0);
+  const receiptsPerSec = round((receiptsSeen() - confirmsAt.rc) / windowS, 0);
   if (tick) clearInterval(tick);
   clearTimeout(windowTimer);
   // Drain: everything acked delivered (bounded). An overloaded server still has sends to ack: they are not
@@ -349,6 +413,28 @@ async function runDm(job: DmJob): Promise<unknown> {
   };
   await sleep(200);
   while (!done() && Date.now() < drainUntil) await sleep(50);
+  // Receipts: every sender finally sees its peer's delivered position (and a reader's read position) at its last
+  // acknowledged seq (bounded wait: confirmations are due within confirmMs, receipts within a turn after that).
+  const receiptsShort = () => {
+    let delivered = 0;
+    let read = 0;
+    for (let p = 0; p < P; p++) {
+      if ((receiptDelivered[p] as number) < (lastAckSeq[p] as number)) delivered++;
+      if (isReader(2 * p + 1) && (receiptRead[p] as number) < (lastAckSeq[p] as number)) read++;
+    }
+    return { delivered, read };
+  };
+  const receiptsUntil = Date.now() + 5_000;
+  const receiptsWaitStarted = performance.now();
+  if (job.confirm) {
+    while (Date.now() < receiptsUntil) {
+      const short = receiptsShort();
+      if (short.delivered === 0 && short.read === 0) break;
+      await sleep(25);
+    }
+  }
+  const receiptsWaitMs = round(performance.now() - receiptsWaitStarted, 0);
+  const short = job.confirm ? receiptsShort() : null;
   let sentTotal = 0;
   let ackedTotal = 0;
   if (acked.every((n) => n === 0)) throw new Error('no message was acknowledged');
@@ -373,7 +459,35 @@ async function runDm(job: DmJob): Promise<unknown> {
     lost: lost - errors,
     duplicated: dup,
     connectPerSec: round(opened.clients.length / opened.seconds, 0),
+    receipts: receiptsReport(job, confirmer, confirmsPerSec, readsPerSec, receiptsPerSec, {
+      waitMs: receiptsWaitMs,
+      missingDelivered: short?.delivered ?? null,
+      missingRead: short?.read ?? null,
+      of: P,
+    }),
     loadgenCpu,
+  };
+}
+
+/** What the receivers confirmed and the senders saw: rates over the window, and what never arrived. */
+function receiptsReport(
+  job: Receipts,
+  c: Confirmer<Client>,
+  confirmsPerSec: number,
+  readsPerSec: number,
+  receiptsPerSec: number,
+  final: { waitMs: number; missingDelivered: number | null; missingRead: number | null; of: number },
+): Record<string, unknown> {
+  return {
+    confirm: job.confirm,
+    readShare: job.confirm ? job.readShare : 0,
+    deliveredPerSec: confirmsPerSec,
+    readPerSec: readsPerSec,
+    receiptsPerSec,
+    unparsed: c.unparsed,
+    errorFrames: c.errorFrames,
+    firstError: c.firstError,
+    final,
   };
 }
 
@@ -386,7 +500,6 @@ async function runFanout(job: FanoutJob): Promise<unknown> {
   const lat = new Samples();
   const sent = new Int32Array(S);
   const acked = new Int32Array(S);
-  const senderDelivered = new Int32Array(S);
   let errors = 0;
   let firstError: string | null = null;
   let windowStart = Number.POSITIVE_INFINITY;
@@ -398,20 +511,42 @@ async function runFanout(job: FanoutJob): Promise<unknown> {
   let clients: Client[] = [];
   let byIndex: Client[] = [];
   const maxPerSender = Math.ceil(5_000_000 / S);
+  const openLoop = job.rate > 0;
+  // Receipts: every member confirms as the SDK does (the senders too, for the others' messages); readers are
+  // picked among the members that do not send.
+  const confirmer = new Confirmer<Client>(t, job.confirm, job.confirmMs);
+  const isReader = readerOf(job.readShare, (i) => i >= S);
+  const lastSeqBy = new Float64Array(S);
+  // Once sending stopped: each member's highest delivered / read position as the senders see it in receipts.
+  let receiptsBy: Map<number, [number, number]>[] | null = null;
+  confirmer.onReceipt = (c, buf, start, end) => {
+    if (receiptsBy === null || c.i >= S) return;
+    const r = t.receiptOf(buf, start, end);
+    if (r === null) return;
+    const m = receiptsBy[c.i] as Map<number, [number, number]>;
+    const had = m.get(r[0]);
+    if (!had) m.set(r[0], [r[1], r[2]]);
+    else {
+      if (r[1] > had[0]) had[0] = r[1];
+      if (r[2] > had[1]) had[1] = r[2];
+    }
+  };
 
+  const sendOne = (s: number, frames: string[]) => {
+    const n = ++sent[s];
+    frames.push(t.group(n, groupId, `f${job.userBase}-${s}-${n}`, markerText(s, n, nowUs(), text)));
+  };
   const pump = () => {
     pumpScheduled = false;
     for (const s of dirty) {
       const frames: string[] = [];
-      while (sending && sent[s] - acked[s] < job.window && sent[s] < maxPerSender) {
-        const n = ++sent[s];
-        frames.push(t.group(n, groupId, `f${job.userBase}-${s}-${n}`, markerText(s, n, nowUs(), text)));
-      }
+      while (sending && sent[s] - acked[s] < job.window && sent[s] < maxPerSender) sendOne(s, frames);
       byIndex[s]?.ws.sendMany(frames);
     }
     dirty.clear();
   };
   const schedule = (s: number) => {
+    if (openLoop) return;
     dirty.add(s);
     if (!pumpScheduled) {
       pumpScheduled = true;
@@ -424,6 +559,10 @@ async function runFanout(job: FanoutJob): Promise<unknown> {
       const n = t.ackOf(payload);
       if (n >= 0) {
         acked[c.i]++;
+        if (job.confirm) {
+          const seq = ackSeqOf(payload);
+          if (seq > (lastSeqBy[c.i] as number)) lastSeqBy[c.i] = seq;
+        }
         schedule(c.i);
         return;
       }
@@ -437,7 +576,6 @@ async function runFanout(job: FanoutJob): Promise<unknown> {
     }
     const m = markerOf(payload);
     if (!m) return;
-    if (c.i < S) senderDelivered[c.i]++;
     if (m[2] >= windowStart && m[2] < windowEnd) lat.add((nowUs() - m[2]) / 1000);
   };
 
@@ -452,6 +590,8 @@ async function runFanout(job: FanoutJob): Promise<unknown> {
     () => (job.target === 'parley' ? undefined : ['bench']),
     (i) => (i < S ? 1 : job.sampleEvery),
     onFrame,
+    confirmer,
+    isReader,
   );
   // A busy cluster may refuse a few (UNAVAILABLE, reconnect): up to 1% of the members may stay offline.
   if (opened.failed > Math.floor(G / 100)) throw new Error(`${opened.failed} connections failed: ${opened.firstError}`);
@@ -466,25 +606,39 @@ async function runFanout(job: FanoutJob): Promise<unknown> {
     last = now;
     await sleep(1000);
   }
-  const base = clients.map((c) => c.ws.frames);
+  // Deliveries: the messages each member received (counted from every frame's first bytes, so receipts and read
+  // replies are not counted as deliveries).
   const frameSum = () => {
     let n = 0;
-    for (let i = 0; i < clients.length; i++) {
-      const c = clients[i] as Client;
-      if (c.i >= S) n += c.ws.frames - (base[i] as number);
-    }
-    for (let s = 0; s < S; s++) n += senderDelivered[s] as number;
+    for (let i = 0; i < clients.length; i++) n += (clients[i] as Client).msgs;
     return n;
   };
+  const receiptsSeen = () => clients.reduce((a, c) => a + c.receipts, 0);
 
   sending = true;
-  for (let s = 0; s < S; s++) schedule(s);
+  let tick: NodeJS.Timeout | null = null;
+  if (openLoop) {
+    // Open loop: each sender at `rate` msg/s, staggered, whatever the acks do.
+    const started = nowUs();
+    tick = setInterval(() => {
+      if (!sending) return;
+      const elapsedS = (nowUs() - started) / 1e6;
+      for (let s = 0; s < S; s++) {
+        const due = Math.min(maxPerSender, Math.floor(job.rate * elapsedS + s / S));
+        if (due <= (sent[s] as number)) continue;
+        const frames: string[] = [];
+        while ((sent[s] as number) < due) sendOne(s, frames);
+        byIndex[s]?.ws.sendMany(frames);
+      }
+    }, 1);
+  } else for (let s = 0; s < S; s++) schedule(s);
   await sleep(job.warmupS * 1000);
   windowStart = nowUs();
   send({ window: 'begin' });
   const cpu = cpuTimer();
   const d0 = frameSum();
   const a0 = acked.reduce((a, b) => a + b, 0);
+  const c0 = { d: confirmer.delivered, r: confirmer.reads, rc: receiptsSeen() };
   await sleep(job.durationS * 1000);
   const d1 = frameSum();
   const a1 = acked.reduce((a, b) => a + b, 0);
@@ -493,6 +647,10 @@ async function runFanout(job: FanoutJob): Promise<unknown> {
   sending = false;
   send({ window: 'end' });
   const loadgenCpu = cpu();
+  if (tick) clearInterval(tick);
+  const confirmsPerSec = round((confirmer.delivered - c0.d) / windowS, 0);
+  const readsPerSec = round((confirmer.reads - c0.r) / windowS, 0);
+  const receiptsPerSec = round((receiptsSeen() - c0.rc) / windowS, 0);
 
   // Every message acked reaches every other member (bounded wait).
   const expected = () => {
@@ -508,11 +666,59 @@ async function runFanout(job: FanoutJob): Promise<unknown> {
     await sleep(50);
   }
   if (a1 === 0) throw new Error('no message was acknowledged');
+  // Receipts: one last message from the first sender once all are acknowledged; every other member must confirm it
+  // (and every reader read it), which its sender sees in receipts (R5: the senders of the messages a move covers).
+  let receiptsFinal: { waitMs: number; missingDelivered: number | null; missingRead: number | null; of: number } = {
+    waitMs: 0,
+    missingDelivered: null,
+    missingRead: null,
+    of: clients.length - 1,
+  };
+  if (job.confirm && byIndex[0]) {
+    receiptsBy = Array.from({ length: S }, () => new Map());
+    const before = acked[0] as number;
+    sending = true;
+    const frames: string[] = [];
+    sendOne(0, frames);
+    sending = false;
+    byIndex[0].ws.sendMany(frames);
+    const started = performance.now();
+    const until = Date.now() + 5_000;
+    const short = () => {
+      const finalSeq = lastSeqBy[0] as number;
+      const seen = (receiptsBy as Map<number, [number, number]>[])[0] as Map<number, [number, number]>;
+      let delivered = 0;
+      let read = 0;
+      for (const c of clients) {
+        if (c.i === 0) continue;
+        const r = seen.get(Number(c.user));
+        if (!r || r[0] < finalSeq) delivered++;
+        if (c.reader && (!r || r[1] < finalSeq)) read++;
+      }
+      return { delivered, read };
+    };
+    let s = { delivered: clients.length - 1, read: 0 };
+    while (Date.now() < until) {
+      if ((acked[0] as number) > before) {
+        s = short();
+        if (s.delivered === 0 && s.read === 0) break;
+      }
+      await sleep(25);
+    }
+    receiptsFinal = {
+      waitMs: round(performance.now() - started, 0),
+      missingDelivered: s.delivered,
+      missingRead: s.read,
+      of: clients.length - 1,
+    };
+  }
   const got = frameSum();
   const want = expected() - errors * (clients.length - 1);
   for (const c of clients) c.ws.close();
   const deliveries = d1 - d0;
   return {
+    rate: openLoop ? job.rate : null,
+    offeredDeliveriesPerSec: openLoop ? job.rate * S * (clients.length - 1) : null,
     members: clients.length,
     senders: S,
     window: job.window,
@@ -523,6 +729,7 @@ async function runFanout(job: FanoutJob): Promise<unknown> {
     extra: Math.max(0, got - want),
     errors,
     firstError,
+    receipts: receiptsReport(job, confirmer, confirmsPerSec, readsPerSec, receiptsPerSec, receiptsFinal),
     loadgenCpu,
   };
 }

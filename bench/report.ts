@@ -10,36 +10,64 @@ const get =
     return typeof v === 'number' ? v : null;
   };
 
-const ROWS: { scenario: string; label: string; pick: Pick }[] = [
+type Row = { scenario: string; label: string; pick: Pick };
+
+/** What every run with receivers reports beside its figures: event-loop delay and the receipts' traffic. */
+const receiptRows = (scenario: string): Row[] => [
+  { scenario, label: 'server event-loop delay p99 ms', pick: get('eld', 'p99') },
+  { scenario, label: 'confirmations / s (delivered)', pick: get('receipts', 'deliveredPerSec') },
+  { scenario, label: 'receipts to senders / s', pick: get('receipts', 'receiptsPerSec') },
+  { scenario, label: 'final receipts missing (delivered + read)', pick: (r) => receiptsMissing(r) },
+];
+
+const dmRows = (scenario: string, rate: Row): Row[] => [
+  rate,
+  { scenario, label: 'delivered msg/s', pick: get('deliveredPerSec') },
+  { scenario, label: 'ack p99 ms', pick: get('ack', 'p99') },
+  { scenario, label: 'delivery p50 ms', pick: get('delivery', 'p50') },
+  { scenario, label: 'delivery p99 ms', pick: get('delivery', 'p99') },
+  { scenario, label: 'delivery max ms', pick: get('delivery', 'max') },
+  { scenario, label: 'lost / duplicated', pick: (r) => lostDup(r) },
+  ...receiptRows(scenario),
+];
+
+const fanoutRows = (scenario: string): Row[] => [
+  { scenario, label: 'deliveries / s', pick: get('deliveriesPerSec') },
+  { scenario, label: 'messages / s', pick: get('messagesPerSec') },
+  { scenario, label: 'latency p50 ms', pick: get('latency', 'p50') },
+  { scenario, label: 'latency p99 ms', pick: get('latency', 'p99') },
+  { scenario, label: 'missing / extra deliveries', pick: (r) => missingExtra(r) },
+  ...receiptRows(scenario),
+];
+
+const ROWS: Row[] = [
   { scenario: 'conn', label: 'server RSS per idle connection (KB)', pick: get('rssPerConnKB') },
   { scenario: 'conn', label: 'connections opened / s', pick: get('connectPerSec') },
   { scenario: 'conn', label: 'connections held', pick: get('connections') },
-  { scenario: 'dm-max', label: 'stored + acked msg/s (closed loop)', pick: get('storedPerSec') },
-  { scenario: 'dm-max', label: 'delivered msg/s', pick: get('deliveredPerSec') },
-  { scenario: 'dm-max', label: 'delivery p99 ms', pick: get('delivery', 'p99') },
-  { scenario: 'dm-max', label: 'lost / duplicated', pick: (r) => lostDup(r) },
-  { scenario: 'dm-latency', label: 'offered msg/s', pick: get('offeredPerSec') },
-  { scenario: 'dm-latency', label: 'delivered msg/s', pick: get('deliveredPerSec') },
-  { scenario: 'dm-latency', label: 'ack p50 ms', pick: get('ack', 'p50') },
-  { scenario: 'dm-latency', label: 'ack p99 ms', pick: get('ack', 'p99') },
-  { scenario: 'dm-latency', label: 'ack max ms', pick: get('ack', 'max') },
-  { scenario: 'dm-latency', label: 'delivery p50 ms', pick: get('delivery', 'p50') },
-  { scenario: 'dm-latency', label: 'delivery p99 ms', pick: get('delivery', 'p99') },
-  { scenario: 'dm-latency', label: 'delivery max ms', pick: get('delivery', 'max') },
-  { scenario: 'dm-latency', label: 'lost / duplicated', pick: (r) => lostDup(r) },
-  { scenario: 'dm-half', label: 'offered msg/s (half its own max)', pick: get('offeredPerSec') },
-  { scenario: 'dm-half', label: 'ack p99 ms', pick: get('ack', 'p99') },
-  { scenario: 'dm-half', label: 'delivery p50 ms', pick: get('delivery', 'p50') },
-  { scenario: 'dm-half', label: 'delivery p99 ms', pick: get('delivery', 'p99') },
-  { scenario: 'dm-half', label: 'delivery max ms', pick: get('delivery', 'max') },
-  { scenario: 'dm-half', label: 'lost / duplicated', pick: (r) => lostDup(r) },
-  { scenario: 'fanout', label: 'deliveries / s', pick: get('deliveriesPerSec') },
-  { scenario: 'fanout', label: 'messages / s', pick: get('messagesPerSec') },
-  { scenario: 'fanout', label: 'latency p50 ms', pick: get('latency', 'p50') },
-  { scenario: 'fanout', label: 'latency p99 ms', pick: get('latency', 'p99') },
-  { scenario: 'fanout', label: 'missing deliveries', pick: get('missing') },
+  ...dmRows('dm-max', { scenario: 'dm-max', label: 'stored + acked msg/s (closed loop)', pick: get('storedPerSec') }),
+  ...dmRows('dm-latency', { scenario: 'dm-latency', label: 'offered msg/s', pick: get('offeredPerSec') }),
+  ...dmRows('dm-half', { scenario: 'dm-half', label: 'offered msg/s (half its own max)', pick: get('offeredPerSec') }),
+  ...fanoutRows('fanout'),
+  ...fanoutRows('fanout-open'),
+  ...dmRows('dm-open', { scenario: 'dm-open', label: 'offered msg/s (open loop)', pick: get('offeredPerSec') }),
+  ...fanoutRows('pg-fanout-open'),
+  ...dmRows('pg-dm-open', { scenario: 'pg-dm-open', label: 'offered msg/s (open loop)', pick: get('offeredPerSec') }),
   { scenario: 'catchup', label: 'seconds until all held', pick: get('seconds') },
 ];
+
+/** Receipts that never reached the senders by the end of a run (must be 0 when receivers confirm). */
+function receiptsMissing(r: R): number | null {
+  const f = (r.receipts as R | undefined)?.final as R | undefined;
+  const d = f?.missingDelivered;
+  const m = f?.missingRead;
+  return typeof d === 'number' && typeof m === 'number' ? d + m : null;
+}
+
+function missingExtra(r: R): number | null {
+  const m = r.missing;
+  const e = r.extra;
+  return typeof m === 'number' && typeof e === 'number' ? m + e : null;
+}
 
 /** lost + duplicated as one number (must be 0). */
 function lostDup(r: R): number | null {
@@ -69,25 +97,32 @@ function table(head: string[], rows: string[][]): string {
 const cpu = (r: R | undefined, key: string) => (r && typeof r[key] === 'number' ? (r[key] as number).toFixed(2) : '-');
 
 export function printTable(results: R[]): void {
-  const find = (scenario: string, target: string) =>
-    results.find((r) => r.scenario === scenario && r.target === target && r.variant === undefined && !r.error);
+  const find = (scenario: string, target: string, row?: string) =>
+    results.find(
+      (r) => r.scenario === scenario && r.target === target && r.variant === undefined && r.row === row && !r.error,
+    );
+  // The references store nothing: the pg- runs are compared with the references of the same scenario.
+  const refScenario = (scenario: string) => scenario.replace(/^pg-/, '');
   const rows: string[][] = [];
   for (const row of ROWS) {
     const p = find(row.scenario, 'parley');
-    const raw = find(row.scenario, 'raw');
-    const sio = find(row.scenario, 'socketio');
-    if (!p && !raw && !sio) continue;
-    const [a, b, c] = [p, raw, sio].map((r) => (r ? row.pick(r) : null));
+    const n = find(row.scenario, 'parley', 'no-receipts');
+    const raw = find(refScenario(row.scenario), 'raw');
+    const sio = find(refScenario(row.scenario), 'socketio');
+    if (!p && !n && !raw && !sio) continue;
+    const [a, z, b, c] = [p, n, raw, sio].map((r) => (r ? row.pick(r) : null));
     rows.push([
       row.scenario,
       row.label,
       fmt(a),
+      fmt(z),
       fmt(b),
       fmt(c),
       ratio(a, b),
       ratio(a, c),
-      `${cpu(p, 'loadgenCpu')} / ${cpu(raw, 'loadgenCpu')} / ${cpu(sio, 'loadgenCpu')}`,
-      `${cpu(p, 'serverCpu')} / ${cpu(raw, 'serverCpu')} / ${cpu(sio, 'serverCpu')}`,
+      `${cpu(p, 'loadgenCpu')} / ${cpu(n, 'loadgenCpu')} / ${cpu(raw, 'loadgenCpu')} / ${cpu(sio, 'loadgenCpu')}`,
+      `${cpu(p, 'serverCpu')} / ${cpu(n, 'serverCpu')} / ${cpu(raw, 'serverCpu')} / ${cpu(sio, 'serverCpu')}`,
+      `${cpu(p, 'load1')} / ${cpu(n, 'load1')}`,
     ]);
   }
   const naive = find('fanout', 'raw-naive');
@@ -99,12 +134,14 @@ export function printTable(results: R[]): void {
           'scenario',
           'metric',
           'Parley',
+          'P no receipts',
           'raw ws',
           'Socket.IO',
           'Parley/raw',
           'Parley/SIO',
-          'loadgen CPU P/raw/SIO',
-          'server CPU P/raw/SIO',
+          'loadgen CPU P/noR/raw/SIO',
+          'server CPU P/noR/raw/SIO',
+          'load1 P/noR',
         ],
         rows,
       ),

@@ -1,13 +1,15 @@
 import { cpus } from 'node:os';
-import { runCluster } from './cluster.js';
+import { runCluster, withPgNode } from './cluster.js';
 import {
   addresses,
   emit,
   loadgenCpus,
   note,
   opts,
+  receiptsOf,
   resultsFile,
   results,
+  type Server,
   runJob,
   SECRET,
   serverCpus,
@@ -86,20 +88,40 @@ async function conn(kind: TargetKind, variant = '', count = opts.conns, label = 
 
 /** The closed-loop dm rate this target reached earlier in this run (for the run at half of it). */
 function dmMax(kind: TargetKind): number | null {
-  const r = results.find((x) => x.scenario === 'dm-max' && x.target === kind && x.variant === undefined && !x.error);
+  const r = results.find(
+    (x) => x.scenario === 'dm-max' && x.target === kind && x.variant === undefined && !x.row && !x.error,
+  );
   return r && typeof r.storedPerSec === 'number' ? r.storedPerSec : null;
 }
 
+/** The comparison row: Parley with receivers that never confirm (as the bench measured before receipts). */
+const NO_RECEIPTS = 'no-receipts';
+
 /**
  * max: closed loop (window in flight per pair), the most a server stores and delivers; latency: the goal's rate
- * (--pairs x --rate, 25,000 msg/s); half: half of the target's own max, to see its latency with headroom.
+ * (--pairs x --rate, 25,000 msg/s); half: half of the target's own max, to see its latency with headroom; open:
+ * --open-pairs at --open-dm-rate (10,000 msg/s). Receivers confirm as the SDK does unless `receipts` is false.
  */
-async function dm(kind: TargetKind, mode: 'max' | 'latency' | 'half', variant = ''): Promise<void> {
+async function dm(
+  kind: TargetKind,
+  mode: 'max' | 'latency' | 'half' | 'open',
+  variant = '',
+  receipts = true,
+  store: Store = SQLITE,
+): Promise<void> {
   const max = dmMax(kind);
   if (mode === 'half' && max === null) return;
-  const server = await startServer(kind, variant ? { BENCH_VARIANT: variant } : {});
-  try {
-    const pairs = mode === 'max' ? opts.maxPairs : opts.pairs;
+  await store.run(kind, variant, async (server) => {
+    const pairs = mode === 'max' ? opts.maxPairs : mode === 'open' ? opts.openPairs : opts.pairs;
+    const rate =
+      mode === 'max'
+        ? 0
+        : mode === 'half'
+          ? (max as number) / 2 / pairs
+          : mode === 'open'
+            ? opts.openDmRate
+            : opts.rate;
+    const name = `${store.prefix}dm-${mode}`;
     const run = await runJob(
       {
         job: 'dm',
@@ -108,57 +130,115 @@ async function dm(kind: TargetKind, mode: 'max' | 'latency' | 'half', variant = 
         userBase: users(2 * pairs),
         addrs: addresses(2 * pairs),
         pairs,
-        rate: mode === 'max' ? 0 : mode === 'half' ? (max as number) / 2 / pairs : opts.rate,
+        rate,
         window: opts.dmWindow,
-        warmupS: opts.warmup,
-        durationS: opts.duration,
+        warmupS: mode === 'open' ? opts.openWarmup : opts.warmup,
+        durationS: mode === 'open' ? opts.openDuration : opts.duration,
+        ...receiptsOf(receipts),
       },
       () => [server.pid],
-      { server, name: `dm-${mode}-${kind}${variant ? `-${variant}` : ''}` },
+      { server, name: `${name}-${kind}${variant ? `-${variant}` : ''}${receipts ? '' : '-no-receipts'}` },
     );
     emit({
-      scenario: `dm-${mode}`,
+      scenario: name,
       target: kind,
       variant: variant || undefined,
+      row: receipts ? undefined : NO_RECEIPTS,
       ...run.result,
       serverCpu: run.serverCpu,
+      eld: run.eld,
     });
-  } finally {
-    await server.stop();
-  }
+  });
 }
 
-async function fanout(kind: TargetKind, variant = '', env: NodeJS.ProcessEnv = {}): Promise<void> {
-  const server = await startServer(kind, { ...env, ...(variant ? { BENCH_VARIANT: variant } : {}) });
-  try {
-    const run = await runJob(
-      {
-        job: 'fanout',
-        target: kind,
-        port: server.port,
-        userBase: users(opts.members),
-        addrs: addresses(opts.members),
-        members: opts.members,
-        senders: opts.senders,
-        window: opts.window,
-        sampleEvery: opts.sample,
-        warmupS: opts.warmup,
-        durationS: opts.duration,
-      },
-      () => [server.pid],
-      { server, name: `fanout-${kind}${variant ? `-${variant}` : ''}${env.RAW_NAIVE ? '-naive' : ''}` },
-    );
-    emit({
-      scenario: 'fanout',
-      target: env.RAW_NAIVE === '1' ? 'raw-naive' : kind,
-      variant: variant || undefined,
-      ...run.result,
-      serverCpu: run.serverCpu,
-    });
-  } finally {
-    await server.stop();
-  }
+async function fanout(
+  kind: TargetKind,
+  variant = '',
+  env: NodeJS.ProcessEnv = {},
+  receipts = true,
+  open = false,
+  store: Store = SQLITE,
+): Promise<void> {
+  await store.run(
+    kind,
+    variant,
+    async (server) => {
+      const members = open ? opts.openMembers : opts.members;
+      const name = `${store.prefix}fanout${open ? '-open' : ''}`;
+      const run = await runJob(
+        {
+          job: 'fanout',
+          target: kind,
+          port: server.port,
+          userBase: users(members),
+          addrs: addresses(members),
+          members,
+          senders: open ? opts.openSenders : opts.senders,
+          window: opts.window,
+          rate: open ? opts.openRate : 0,
+          sampleEvery: open ? opts.openSample : opts.sample,
+          warmupS: open ? opts.openWarmup : opts.warmup,
+          durationS: open ? opts.openDuration : opts.duration,
+          ...receiptsOf(receipts),
+        },
+        () => [server.pid],
+        {
+          server,
+          name: `${name}-${kind}${variant ? `-${variant}` : ''}${env.RAW_NAIVE ? '-naive' : ''}${receipts ? '' : '-no-receipts'}`,
+        },
+      );
+      emit({
+        scenario: name,
+        target: env.RAW_NAIVE === '1' ? 'raw-naive' : kind,
+        variant: variant || undefined,
+        row: receipts ? undefined : NO_RECEIPTS,
+        ...run.result,
+        serverCpu: run.serverCpu,
+        eld: run.eld,
+      });
+    },
+    env,
+  );
 }
+
+/** Where Parley keeps its data for a run: SQLite (the default) or one node over PostgreSQL + Redis (`pg`). */
+interface Store {
+  prefix: string;
+  run(kind: TargetKind, variant: string, f: (server: Server) => Promise<void>, env?: NodeJS.ProcessEnv): Promise<void>;
+}
+
+const SQLITE: Store = {
+  prefix: '',
+  async run(kind, variant, f, env = {}) {
+    const server = await startServer(kind, { ...env, ...(variant ? { BENCH_VARIANT: variant } : {}) });
+    try {
+      await f(server);
+    } finally {
+      await server.stop();
+    }
+  },
+};
+
+/** One Parley node over PostgreSQL + Redis (a fresh database and key prefix per run); the references as usual. */
+const PG_NODE: Store = {
+  prefix: 'pg-',
+  async run(kind, variant, f, env = {}) {
+    if (kind !== 'parley') return SQLITE.run(kind, variant, f, env);
+    await withPgNode(async (nodeEnv) => {
+      const server = await startServer(kind, {
+        ...env,
+        ...nodeEnv,
+        PARLEY_PG_POOL_MAX: String(opts.pgPool),
+        ...(variant ? { BENCH_VARIANT: variant } : {}),
+      });
+      try {
+        await f(server);
+      } finally {
+        await server.stop();
+      }
+    });
+  },
+};
 
 async function catchup(kind: TargetKind): Promise<void> {
   const server = await startServer(kind, kind === 'socketio' ? { SIO_RECOVERY: '1' } : {});
@@ -228,9 +308,29 @@ async function main(): Promise<void> {
     for (const k of targets) await step(`dm-latency ${k}`, () => dm(k, 'latency'));
     for (const k of targets) await step(`dm-half ${k}`, () => dm(k, 'half'));
   }
+  const parley = targets.includes('parley');
+  const compare = parley && opts.noReceiptsRow;
+  if (want('dm') && compare) {
+    await step('dm-max parley (no receipts)', () => dm('parley', 'max', '', false));
+    await step('dm-latency parley (no receipts)', () => dm('parley', 'latency', '', false));
+  }
   if (want('fanout')) {
     for (const k of targets) await step(`fanout ${k}`, () => fanout(k));
+    if (compare) await step('fanout parley (no receipts)', () => fanout('parley', '', {}, false));
     if (opts.rawNaive) await step('fanout raw-naive', () => fanout('raw', '', { RAW_NAIVE: '1' }));
+  }
+  if (want('open')) {
+    for (const k of targets) await step(`fanout-open ${k}`, () => fanout(k, '', {}, true, true));
+    if (compare) await step('fanout-open parley (no receipts)', () => fanout('parley', '', {}, false, true));
+    for (const k of targets) await step(`dm-open ${k}`, () => dm(k, 'open'));
+    if (compare) await step('dm-open parley (no receipts)', () => dm('parley', 'open', '', false));
+  }
+  if (want('pg') && parley) {
+    await step('pg-fanout-open parley', () => fanout('parley', '', {}, true, true, PG_NODE));
+    if (compare)
+      await step('pg-fanout-open parley (no receipts)', () => fanout('parley', '', {}, false, true, PG_NODE));
+    await step('pg-dm-open parley', () => dm('parley', 'open', '', true, PG_NODE));
+    if (compare) await step('pg-dm-open parley (no receipts)', () => dm('parley', 'open', '', false, PG_NODE));
   }
   if (want('catchup')) for (const k of targets.filter((t) => t !== 'raw')) await step(`catchup ${k}`, () => catchup(k));
   if (want('techniques') && targets.includes('parley')) await step('techniques', techniques);

@@ -12,10 +12,11 @@ import type { TargetKind } from './targets.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(HERE, '..', '..');
 export const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
-export const ALL = ['conn', 'dm', 'fanout', 'catchup', 'techniques', 'cluster'];
+export const ALL = ['conn', 'dm', 'fanout', 'open', 'catchup', 'techniques', 'pg', 'cluster'];
 
 export const USAGE = `npm run bench -- [flags]
-  --only conn,dm,fanout,catchup,techniques,cluster   scenarios to run (default: all)
+  --only conn,dm,fanout,open,catchup,techniques,pg,cluster   scenarios to run (default: all)
+      open: fanout-open and dm-open on SQLite; pg: the same two on one node over PostgreSQL + Redis
   --targets parley,raw,socketio                      servers (default: all three)
   --quick                                            small scale (checks the tooling in ~1 minute)
   --conns N          idle connections per server (conn)               default 19000
@@ -26,6 +27,16 @@ export const USAGE = `npm run bench -- [flags]
   --members G        fanout group size                                default 1000
   --senders S        fanout senders                                   default 8
   --window W         fanout messages in flight per sender             default 8
+  --open-members G --open-senders S --open-rate R   fanout-open: group size, senders, msg/s each
+                                                                      default 1000, 2, 20 (40,000 deliveries/s)
+  --open-pairs P --open-dm-rate R   dm-open: pairs, msg/s each       default 100, 100 (10,000 msg/s)
+  --open-duration S  measured seconds of the open loops              default 6 (warmup 2)
+  --open-sample N    fanout-open receivers look at 1 frame in N      default 10
+  Receipts: in dm, fanout and the open loops every receiver confirms as @parley/client does (msg.delivered per
+  conversation at most every --confirm-ms, default 50, with the highest seq received) and --read-share of them
+  (default 0.2) also send conv.read at the same moment; the references get the same confirmations (in memory).
+  --no-receipts-row false   skip Parley's comparison row with receivers that never confirm (default: run it)
+  --pg-pool N        PostgreSQL pool of the pg node                    default 10 (as shipped)
   --catchup K        messages missed by the offline device            default 10000
   --duration S       measured seconds per run (after --warmup S)      default 4 (warmup 1)
   --variants a,b     techniques to turn off for before/after (default: all but the optional ones)
@@ -83,7 +94,24 @@ export const opts = {
   textBytes: num('text-bytes', 64, 64),
   variants: flags.variants ? flags.variants.split(',') : null,
   rawNaive: flags['raw-naive'] === 'true',
+  readShare: Number(flags['read-share'] ?? 0.2),
+  confirmMs: Number(flags['confirm-ms'] ?? 50),
+  noReceiptsRow: flags['no-receipts-row'] !== 'false',
+  openMembers: num('open-members', 1000, 200),
+  openSenders: num('open-senders', 2, 2),
+  openRate: num('open-rate', 20, 20),
+  openPairs: num('open-pairs', 100, 50),
+  openDmRate: num('open-dm-rate', 100, 50),
+  openDuration: num('open-duration', 6, 2),
+  openWarmup: num('open-warmup', 2, 1),
+  openSample: num('open-sample', 10, 10),
+  pgPool: num('pg-pool', 10, 10),
 };
+
+/** The receipts part of a dm or fanout job: as the SDK confirms, or (the comparison row) never. */
+export function receiptsOf(on: boolean): { confirm: boolean; readShare: number; confirmMs: number } {
+  return { confirm: on, readShare: on ? opts.readShare : 0, confirmMs: opts.confirmMs };
+}
 const pin = cpus().length >= 2;
 export const serverCpus = pin ? (flags['server-cpus'] ?? '0') : null;
 export const loadgenCpus = pin ? (flags['loadgen-cpus'] ?? '1') : null;
@@ -214,6 +242,8 @@ export interface JobRun {
   result: Record<string, unknown>;
   /** Cores the server processes used during the measured window. */
   serverCpu: number | null;
+  /** The server's event-loop delay over the measured window (ms), when it runs one of bench/servers. */
+  eld: Record<string, number> | null;
 }
 
 type JobSpec = Job extends infer J
@@ -222,7 +252,10 @@ type JobSpec = Job extends infer J
     : never
   : never;
 
-/** Runs one load-generator job in a pinned process of its own; samples the server's CPU over the measured window. */
+/**
+ * Runs one load-generator job in a pinned process of its own; samples the server's CPU over the measured window and,
+ * for a server of bench/servers, its event-loop delay (reset at the window's start, read at its end).
+ */
 export async function runJob(
   spec: JobSpec & { concurrency?: number; timeoutS?: number },
   serverPids: () => number[],
@@ -241,14 +274,22 @@ export async function runJob(
     } as Job;
     const window = new CpuWindow(serverPids);
     let serverCpu: number | null = null;
+    let eld: Promise<Record<string, number> | null> = Promise.resolve(null);
+    const control = profile?.server.child;
     const profileFile = profile && flags.profile ? join(profilesDir(), `${profile.name}.cpuprofile`) : null;
     child.on('message', (m: { window?: string }) => {
       if (m.window === 'begin') {
         window.begin();
+        if (control?.connected) control.send({ cmd: 'eld-reset' });
         if (profileFile) profile?.server.child.send({ cmd: 'profile-start' });
       }
       if (m.window === 'end') {
         serverCpu = round(window.end(), 3);
+        if (control?.connected) {
+          const reply = waitMessage(control, (r) => r.eld as Record<string, number> | undefined, 10_000);
+          control.send({ cmd: 'eld-read' });
+          eld = reply.catch(() => null);
+        }
         if (profileFile) profile?.server.child.send({ cmd: 'profile-stop', file: profileFile });
       }
     });
@@ -260,7 +301,7 @@ export async function runJob(
     );
     const dead = serverPids().filter((pid) => !alive(pid));
     if (dead.length > 0) throw new Error(`server process ${dead.join(', ')} exited during the run`);
-    return { result, serverCpu };
+    return { result, serverCpu, eld: await eld };
   } finally {
     if (child.exitCode === null) child.kill();
   }

@@ -18,6 +18,14 @@ export interface RawWsOptions {
   sampleEvery?: number;
   onFrame?: (payload: Buffer, ws: RawWs) => void;
   onClose?: (ws: RawWs) => void;
+  /**
+   * Called for every data frame with its first `peekBytes` bytes (fewer when the frame is shorter), as
+   * buf[start, end): a view into the received chunk when the prefix lies within one chunk (no copy), else a small
+   * copy. Lets a receiver learn a frame's kind and a few fields cheaply without capturing the frame. The chunk is
+   * never reused by the socket, so a receiver may keep a reference to the last one it was shown.
+   */
+  onPeek?: (buf: Buffer, start: number, end: number, ws: RawWs) => void;
+  peekBytes?: number;
 }
 
 const OP_TEXT = 1;
@@ -45,9 +53,16 @@ export class RawWs {
   private sampleEvery: number;
   private sampleCountdown: number;
   private readonly ready: Promise<void>;
+  private readonly peekBytes: number;
+  /** The prefix of the current frame being collected across chunks for onPeek, when it was split. */
+  private prefix: Buffer | null = null;
+  private prefixLen = 0;
+  /** The current frame is a data frame not captured whole (so onPeek is due from the byte stream). */
+  private peekDue = false;
 
   constructor(private readonly opts: RawWsOptions) {
     this.sampleEvery = opts.sampleEvery ?? 1;
+    this.peekBytes = opts.onPeek ? (opts.peekBytes ?? 128) : 0;
     this.sampleCountdown = this.sampleEvery > 1 ? 1 + Math.floor(Math.random() * this.sampleEvery) : 1;
     this.socket = connect({
       host: opts.host,
@@ -136,6 +151,7 @@ export class RawWs {
     while (pos < len) {
       if (this.need > 0) {
         const take = Math.min(this.need, len - pos);
+        if (this.prefix !== null) this.fillPrefix(chunk, pos, take);
         if (this.capture !== null) {
           chunk.copy(this.capture, this.captureLen, pos, pos + take);
           this.captureLen += take;
@@ -152,6 +168,7 @@ export class RawWs {
         if (b1 < 126) {
           pos += 2;
           this.startFrame(b0 & 0x0f, b1);
+          if (this.peekDue) this.peekAt(chunk, pos, b1);
           continue;
         }
         const hl = b1 === 126 ? 4 : 10;
@@ -159,6 +176,7 @@ export class RawWs {
           const plen = b1 === 126 ? chunk.readUInt16BE(pos + 2) : Number(chunk.readBigUInt64BE(pos + 2));
           pos += hl;
           this.startFrame(b0 & 0x0f, plen);
+          if (this.peekDue) this.peekAt(chunk, pos, plen);
           continue;
         }
       }
@@ -171,6 +189,30 @@ export class RawWs {
       const plen = b1 < 126 ? b1 : b1 === 126 ? this.header.readUInt16BE(2) : Number(this.header.readBigUInt64BE(2));
       this.headerLen = 0;
       this.startFrame((this.header[0] as number) & 0x0f, plen);
+      if (this.peekDue) this.peekAt(chunk, pos, plen);
+    }
+  }
+
+  /** onPeek for a frame whose payload starts at chunk[pos]: a view when its prefix is all here, else collected. */
+  private peekAt(chunk: Buffer, pos: number, plen: number): void {
+    this.peekDue = false;
+    const want = plen < this.peekBytes ? plen : this.peekBytes;
+    if (chunk.length - pos >= want) {
+      this.opts.onPeek?.(chunk, pos, pos + want, this);
+      return;
+    }
+    this.prefix = Buffer.allocUnsafe(want);
+    this.prefixLen = 0;
+  }
+
+  private fillPrefix(chunk: Buffer, pos: number, take: number): void {
+    const prefix = this.prefix as Buffer;
+    const n = Math.min(take, prefix.length - this.prefixLen);
+    chunk.copy(prefix, this.prefixLen, pos, pos + n);
+    this.prefixLen += n;
+    if (this.prefixLen === prefix.length) {
+      this.prefix = null;
+      this.opts.onPeek?.(prefix, 0, prefix.length, this);
     }
   }
 
@@ -195,6 +237,7 @@ export class RawWs {
     } else {
       this.capture = null;
       this.need = plen;
+      if (this.peekBytes > 0 && op !== 0) this.peekDue = true;
     }
   }
 
@@ -211,7 +254,10 @@ export class RawWs {
       this.socket.end(Buffer.from([0x88, 0x82, 0, 0, 0, 0, payload[0] ?? 3, payload[1] ?? 0xe8]));
       return;
     }
-    if (op === OP_TEXT || op === 2) this.opts.onFrame?.(payload, this);
+    if (op === OP_TEXT || op === 2) {
+      if (this.peekBytes > 0) this.opts.onPeek?.(payload, 0, Math.min(payload.length, this.peekBytes), this);
+      this.opts.onFrame?.(payload, this);
+    }
   }
 }
 

@@ -4,16 +4,18 @@ import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
 import { writeHeapSnapshot } from 'node:v8';
 import { applyVariant } from './parley-variants.js';
+import { serveEventLoopDelay } from './eld.js';
 
 /**
  * Parley for the single-process scenarios: the real app (createApp, as main.ts runs it) with the configuration from
- * the environment, plus a control channel to the bench runner (ready, gc, stop). BENCH_VARIANT names a hot-path
+ * the environment, plus a control channel to the bench runner (ready, gc, stop, event-loop delay: eld.ts, CPU profile, heap). BENCH_VARIANT names a hot-path
  * technique to turn off, for the before/after comparison (variants.ts); empty runs Parley as shipped.
  */
 applyVariant(process.env.BENCH_VARIANT ?? '');
 const app = await createApp(loadConfig(process.env));
 const port = await app.start();
 process.send?.({ ready: true, port });
+serveEventLoopDelay();
 
 // CPU profile of the measured window only (bench --profile): started and stopped by the runner.
 const inspector = new Session();

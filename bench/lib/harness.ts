@@ -243,7 +243,7 @@ export interface JobRun {
   /** Cores the server processes used during the measured window. */
   serverCpu: number | null;
   /** The server's event-loop delay over the measured window (ms), when it runs one of bench/servers. */
-  eld: Record<string, number> | null;
+  eld: Record<string, number | null> | null;
 }
 
 type JobSpec = Job extends infer J
@@ -274,7 +274,7 @@ export async function runJob(
     } as Job;
     const window = new CpuWindow(serverPids);
     let serverCpu: number | null = null;
-    let eld: Promise<Record<string, number> | null> = Promise.resolve(null);
+    let eld: Promise<Record<string, number | null> | null> = Promise.resolve(null);
     const control = profile?.server.child;
     const profileFile = profile && flags.profile ? join(profilesDir(), `${profile.name}.cpuprofile`) : null;
     child.on('message', (m: { window?: string }) => {
@@ -286,7 +286,7 @@ export async function runJob(
       if (m.window === 'end') {
         serverCpu = round(window.end(), 3);
         if (control?.connected) {
-          const reply = waitMessage(control, (r) => r.eld as Record<string, number> | undefined, 10_000);
+          const reply = waitMessage(control, (r) => r.eld as Record<string, number | null> | undefined, 10_000);
           control.send({ cmd: 'eld-read' });
           eld = reply.catch(() => null);
         }

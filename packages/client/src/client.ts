@@ -13,6 +13,7 @@ import type { ConnectionState, StateChange } from './connection-state.js';
 import { Emitter } from './emitter.js';
 import { ParleyError } from './errors.js';
 import { MessageStore } from './message-store.js';
+import { RevTracker } from './rev-tracker.js';
 import { Outbox } from './outbox.js';
 import { MemoryOutboxStore, type OutboxItem, type OutboxStore } from './outbox-store.js';
 import { RequestTracker } from './requests.js';
@@ -44,6 +45,8 @@ export interface ClientEvents {
   hello: HelloEvent;
   /** A message this client had not seen, live or from catch-up: each message is emitted exactly once. */
   message: WireMessage;
+  /** A message this client holds changed (deleted, edited...): its new state, emitted once per change (C5). */
+  'message-updated': WireMessage;
   /** Every other server push (receipts, presence, typing, notifications, read positions...). */
   event: ServerEvent;
   /** More was missed than the server replays: page history after `from` for this conversation. */
@@ -78,6 +81,8 @@ const TERMINAL = new Set<number>([CLOSE_CODES.AUTH_FAILED, CLOSE_CODES.AUTH_TIME
  */
 export class ParleyClient extends Emitter<ClientEvents> {
   readonly messages = new MessageStore();
+  /** Per conversation, the change revision applied so far (C5). */
+  readonly revs = new RevTracker();
   readonly outbox: Outbox;
   state: ConnectionState = 'idle';
   hello: HelloEvent | null = null;
@@ -261,6 +266,15 @@ export class ParleyClient extends Emitter<ClientEvents> {
       case 'msg.new':
         this.receive(frame.message);
         return;
+      case 'msg.updated':
+        this.changed(frame.message.conversation_id, frame.message.rev);
+        if (this.messages.update(frame.message) === 'updated') this.emit('message-updated', frame.message);
+        this.emit('event', frame);
+        return;
+      case 'conv.member':
+        if (frame.rev > 0) this.changed(frame.conversation_id, frame.rev);
+        this.emit('event', frame);
+        return;
       default:
         this.emit('event', frame);
     }
@@ -289,7 +303,14 @@ export class ParleyClient extends Emitter<ClientEvents> {
    */
   private async catchUp(): Promise<void> {
     try {
-      const result = await this.request('sync', { positions: this.messages.positions() });
+      const result = await this.request('sync', {
+        positions: this.messages.positions(),
+        revs: this.revs.positions(),
+      });
+      for (const [conversationId, rev] of Object.entries(result.revs ?? {})) {
+        const c = result.conversations.find((x) => x.conversation_id === conversationId);
+        if (!c?.must_page) this.revs.caughtUp(conversationId, rev);
+      }
       this.releaseHeld();
       for (const c of result.conversations) if (c.must_page) this.emit('must-page', c);
       this.emit('synced', result);
@@ -316,8 +337,27 @@ export class ParleyClient extends Emitter<ClientEvents> {
     else this.emit('message', m);
   }
 
+  /**
+   * A change of a conversation seen live. One that skips ahead of the revisions applied means a change was lost on
+   * the way (a bus miss): catch up from the store, as for a seq gap. A conversation no catch-up named yet (new
+   * since the last one) gets one too, which names its revision.
+   */
+  private changed(conversationId: string, rev: number | undefined): void {
+    if (rev === undefined) return;
+    const seen = this.revs.seen(conversationId, rev);
+    if ((seen === 'gap' || seen === 'unknown') && !this.catchingUp && this.state === 'connected') {
+      this.catchingUp = true;
+      void this.catchUp();
+    }
+  }
+
   private receive(m: WireMessage): void {
-    if (this.messages.has(m.conversation_id, m.seq)) return;
+    this.changed(m.conversation_id, m.rev);
+    if (this.messages.has(m.conversation_id, m.seq)) {
+      // replayed in a newer state than held (a catch-up carries current states)
+      if (this.messages.update(m) === 'updated') this.emit('message-updated', m);
+      return;
+    }
     const newest = this.messages.newestSeq(m.conversation_id);
     if (!this.catchingUp && newest !== null && m.seq > newest + 1) {
       // A live event skipped ahead: one was lost on the way (a bus miss). Hold this one and catch up from the store.
@@ -360,6 +400,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       }).then(
         async (r) => {
           await this.outbox.acknowledge(item.clientMsgId);
+          this.changed(r.message.conversation_id, r.message.rev);
           this.accept(r.message);
           this.emit('sent', { clientMsgId: item.clientMsgId, message: r.message });
           this.emit('outbox', this.outbox.list());

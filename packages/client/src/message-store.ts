@@ -2,7 +2,8 @@ import type { WireMessage } from '@parley/protocol';
 
 /**
  * Messages held per conversation, keyed by seq: each message is kept once whatever how often it arrives
- * (live, replayed by sync, or as the sender's own acknowledgement), and listed in seq order.
+ * (live, replayed by sync, or as the sender's own acknowledgement), and listed in seq order. A later state of a
+ * held message (a higher `rev`: deleted, edited...) replaces it; an older or equal one changes nothing (C5).
  */
 export class MessageStore {
   private byConversation = new Map<string, Map<number, WireMessage>>();
@@ -16,11 +17,37 @@ export class MessageStore {
       conv = new Map();
       this.byConversation.set(m.conversation_id, conv);
     }
-    if (conv.has(m.seq)) return false;
+    const held = conv.get(m.seq);
+    if (held) {
+      if ((m.rev ?? 0) > (held.rev ?? 0)) this.replace(conv, m);
+      return false;
+    }
     conv.set(m.seq, m);
     this.sorted.delete(m.conversation_id);
     if (m.seq > (this.newest.get(m.conversation_id) ?? 0)) this.newest.set(m.conversation_id, m.seq);
     return true;
+  }
+
+  /**
+   * Applies a newer state of a message: 'updated' when it replaced the copy held, 'stale' when the copy held is as
+   * new, 'absent' when no copy is held (nothing to update: history is paged on demand).
+   */
+  update(m: WireMessage): 'updated' | 'stale' | 'absent' {
+    const conv = this.byConversation.get(m.conversation_id);
+    const held = conv?.get(m.seq);
+    if (!conv || !held) return 'absent';
+    if ((m.rev ?? 0) <= (held.rev ?? 0)) return 'stale';
+    this.replace(conv, m);
+    return 'updated';
+  }
+
+  get(conversationId: string, seq: number): WireMessage | undefined {
+    return this.byConversation.get(conversationId)?.get(seq);
+  }
+
+  private replace(conv: Map<number, WireMessage>, m: WireMessage): void {
+    conv.set(m.seq, m);
+    this.sorted.delete(m.conversation_id);
   }
 
   /** The highest seq held for a conversation, or null when it holds none. */

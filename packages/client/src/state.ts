@@ -43,6 +43,7 @@ export class ChatState {
     this.offs.push(
       client.on('synced', () => void this.refresh()),
       client.on('message', (m) => this.onMessage(m)),
+      client.on('message-updated', (m) => this.onMessageUpdated(m)),
       client.on('event', (e) => this.onEvent(e)),
       client.on('outbox', () => this.changed()),
       client.on('state', () => this.changed()),
@@ -148,6 +149,13 @@ export class ChatState {
       }
     }
     this.clearTyping(m.conversation_id, String(m.sender_id));
+    this.changed();
+  }
+
+  /** A held message changed (C5): the timeline reads the new state; the list shows it if it is the last message. */
+  private onMessageUpdated(m: WireMessage): void {
+    const c = this.conversations.get(m.conversation_id);
+    if (c?.last_message && c.last_message.seq === m.seq) c.last_message = m;
     this.changed();
   }
 

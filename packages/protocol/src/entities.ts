@@ -40,6 +40,13 @@ export interface WireMessage {
   /** The sender's idempotency key, echoed back so the sender can match its outbox. */
   client_msg_id: string | null;
   created_at: IsoTime;
+  /**
+   * The conversation's change revision of this message's last change (its creation, or a later change such as a
+   * deletion). A client holding a copy with a lower rev replaces it (C5).
+   */
+  rev: number;
+  /** Set when the message was deleted for everyone: its content is withheld (kind "deleted", text ""). */
+  deleted_at?: IsoTime;
 }
 
 export type GroupRole = 'owner' | 'admin' | 'member';
@@ -55,6 +62,8 @@ export interface WireGroup {
   member_count: number;
   created_by: WireUserId;
   created_at: IsoTime;
+  /** The conversation's revision when this state was read (C5). */
+  rev: number;
 }
 
 export interface WireGroupMember {
@@ -72,6 +81,8 @@ export interface WireConversation {
   group: WireGroup | null;
   last_message: WireMessage | null;
   last_seq: number;
+  /** The revision of the conversation's last change: a client that applied every change up to it is current (C5). */
+  last_rev: number;
   /** The caller's read position: every message with seq <= read_seq is read. */
   read_seq: number;
   /** Messages from others after read_seq. */
@@ -139,6 +150,10 @@ export interface WireSyncConversation {
   from: number;
   /** The conversation's last seq when the sync began. */
   last_seq: number;
+  /** The revision the replay started after (the client's), or null when it replayed by seq only (C5). */
+  from_rev: number | null;
+  /** The conversation's change revision when the sync read it. */
+  last_rev: number;
   /** How many msg.new frames the sync sent for it (all before the result). */
   replayed: number;
   /**

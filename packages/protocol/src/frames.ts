@@ -98,7 +98,13 @@ export interface DeliveredFrame {
 export interface SyncFrame {
   type: 'sync';
   id: string;
+  /** Per conversation, the seq up to which the client holds every message (C1). */
   positions?: Record<string, number>;
+  /**
+   * Per conversation, the change revision up to which the client applied every change (C5): the replay then also
+   * carries what changed in messages it holds (`msg.updated`) and membership changes (`conv.member`).
+   */
+  revs?: Record<string, number>;
 }
 
 export interface ReceiptsFrame {
@@ -166,7 +172,12 @@ export interface ResultData {
   'conv.read': { conversation_id: string; read_seq: number; unread_count: number; total_unread: number };
   'presence.query': { presence: WirePresence[] };
   'msg.delivered': { conversation_id: string; delivered_seq: number };
-  sync: { conversations: WireSyncConversation[]; total_unread: number };
+  sync: {
+    conversations: WireSyncConversation[];
+    total_unread: number;
+    /** Every conversation of the user with its change revision: the client has applied everything up to it (C5). */
+    revs: Record<string, number>;
+  };
   'receipts.get': { receipts: WireReceipt[] };
   'msg.readers': { seq: number; read_by: WireUserId[]; delivered_to: WireUserId[]; member_count: number };
   'presence.set': { status: PresenceStatusResult };
@@ -214,6 +225,15 @@ export interface ErrorEvent extends ErrorBody {
 /** A new message in one of the user's conversations (also sent to the sender's other devices). */
 export interface MessageEvent {
   type: 'msg.new';
+  message: WireMessage;
+}
+
+/**
+ * An existing message changed (deleted for everyone; later edited, recalled, reacted to): its whole state now, at
+ * its new `rev`. Apply it in place of the copy held when its rev is higher (C5).
+ */
+export interface MessageUpdatedEvent {
+  type: 'msg.updated';
   message: WireMessage;
 }
 
@@ -265,6 +285,8 @@ export interface MemberEvent {
   user_id: WireUserId;
   change: 'added' | 'removed' | 'role';
   role: string | null;
+  /** The conversation revision of this change (0 for the members a group was created with) (C5). */
+  rev: number;
 }
 
 /** A group the user belongs to was edited (name, description, avatar, visibility). */
@@ -286,6 +308,7 @@ export type ServerEvent =
   | ResultEvent
   | ErrorEvent
   | MessageEvent
+  | MessageUpdatedEvent
   | ReadEvent
   | PresenceEvent
   | ReceiptEvent

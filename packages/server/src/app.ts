@@ -34,6 +34,7 @@ import { TypingService } from './services/typing-service.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { GroupService } from './services/group-service.js';
 import { MembershipCache } from './services/membership-cache.js';
+import { MessageDeletionService } from './services/message-deletion-service.js';
 import { MessageService } from './services/message-service.js';
 import { PresenceService } from './services/presence-service.js';
 import { RateLimiter } from './services/rate-limiter.js';
@@ -218,7 +219,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   http.server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   // The seeds' protocols (docs/compatibility.md): /ws, /api/v1/ws, /socket.io/ and their REST routes.
-  registerSeedDialects({ ...ctx, groups, social, store }, gateway, http);
+  const deletion = new MessageDeletionService(store, conversations, clock, bus);
+  registerSeedDialects({ ...ctx, groups, social, store, deletion }, gateway, http);
 
   let stopSweep: (() => void) | null = null;
   let stopPresenceRefresh: (() => void) | null = null;

@@ -89,6 +89,7 @@ describe('groups', () => {
       member_count: 2,
       created_by: alice.id,
       created_at: expect.stringMatching(ISO),
+      rev: 0,
     });
     expect(await rolesOf(alice, view.group.id)).toEqual({ [alice.id]: 'owner', [bob.id]: 'member' });
 

@@ -83,7 +83,7 @@ describe('catch-up after reconnecting', () => {
     expect(replayed.map((m) => m.seq)).toEqual(range(4, 10));
     expect(replayed.map((m) => m.text)).toEqual(range(1, 7).map((i) => `missed${i}`));
     expect(result.conversations).toEqual([
-      { conversation_id: conv, from: 3, last_seq: 10, replayed: 7, must_page: false },
+      { conversation_id: conv, from: 3, last_seq: 10, from_rev: null, last_rev: 10, replayed: 7, must_page: false },
     ]);
     expect(result.total_unread).toBe(10); // bob has read nothing yet
     // nothing else follows: each missed message came exactly once
@@ -118,6 +118,8 @@ describe('catch-up after reconnecting', () => {
       conversation_id: withAlice,
       from: 6,
       last_seq: 10,
+      from_rev: null,
+      last_rev: 10,
       replayed: 4,
       must_page: false,
     });
@@ -125,10 +127,12 @@ describe('catch-up after reconnecting', () => {
       conversation_id: withCarol,
       from: 0,
       last_seq: 3,
+      from_rev: null,
+      last_rev: 3,
       replayed: 3,
       must_page: false,
     });
-    expect(byConv.get(group)).toEqual({ conversation_id: group, from: 0, last_seq: 4, replayed: 4, must_page: false });
+    expect(byConv.get(group)).toEqual({ conversation_id: group, from: 0, last_seq: 4, from_rev: null, last_rev: 4, replayed: 4, must_page: false });
     expect(byConv.has(withDave)).toBe(false);
     expect(result.total_unread).toBe(4 + 3 + 4);
 
@@ -152,8 +156,8 @@ describe('catch-up after reconnecting', () => {
     const b = await pool.connect(bob.token);
     const { result, at } = await sync(b, { positions: { [big]: 5, [small]: 0 } });
     const byConv = new Map(result.conversations.map((c) => [c.conversation_id, c]));
-    expect(byConv.get(big)).toEqual({ conversation_id: big, from: 5, last_seq: 45, replayed: 0, must_page: true });
-    expect(byConv.get(small)).toEqual({ conversation_id: small, from: 0, last_seq: 5, replayed: 5, must_page: false });
+    expect(byConv.get(big)).toEqual({ conversation_id: big, from: 5, last_seq: 45, from_rev: null, last_rev: 45, replayed: 0, must_page: true });
+    expect(byConv.get(small)).toEqual({ conversation_id: small, from: 0, last_seq: 5, from_rev: null, last_rev: 5, replayed: 5, must_page: false });
     expect(seqsOf(b, big)).toEqual([]);
     expect(seqsOf(b, small, b.frames.slice(0, at))).toEqual([1, 2, 3, 4, 5]);
 
@@ -174,7 +178,7 @@ describe('catch-up after reconnecting', () => {
     // exactly at the limit is still replayed
     const atLimit = await sync(b, { positions: { [big]: 25, [small]: 5 } });
     expect(atLimit.result.conversations).toEqual([
-      { conversation_id: big, from: 25, last_seq: 45, replayed: 20, must_page: false },
+      { conversation_id: big, from: 25, last_seq: 45, from_rev: null, last_rev: 45, replayed: 20, must_page: false },
     ]);
   });
 
@@ -238,7 +242,7 @@ describe('catch-up after reconnecting', () => {
     const b = await pool.connect(bob.token);
     const { result } = await sync(b, { positions: { [theirs]: 0, [group]: 0, 'g:424242': 0, [mine]: 0 } });
     expect(result.conversations).toEqual([
-      { conversation_id: mine, from: 0, last_seq: 1, replayed: 1, must_page: false },
+      { conversation_id: mine, from: 0, last_seq: 1, from_rev: null, last_rev: 1, replayed: 1, must_page: false },
     ]);
     expect(b.events('msg.new').map((f) => messageOf(f).conversation_id)).toEqual([mine]);
   });

@@ -21,6 +21,7 @@ const message = (seq: number, sender: string, at: string): TimelineEntry => ({
     reply_to: null,
     client_msg_id: null,
     created_at: at,
+    rev: seq,
   } satisfies WireMessage,
 });
 

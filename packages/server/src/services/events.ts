@@ -6,6 +6,8 @@ import type { ConversationRecord, MessageRecord, NotificationRecord, UserRecord 
  */
 export type DomainEvent =
   | { type: 'message.created'; message: MessageRecord; sender: UserRecord }
+  /** An existing message changed (deleted, and later edited, recalled, reacted to): its state now, at its new rev. */
+  | { type: 'message.updated'; message: MessageRecord }
   | {
       type: 'read.updated';
       userId: string;
@@ -40,6 +42,8 @@ export type DomainEvent =
       userId: string;
       change: 'added' | 'removed' | 'role';
       role: string | null;
+      /** The conversation revision of this change. */
+      rev: number;
     }
   | { type: 'friend.changed'; change: 'request' | 'accepted' | 'declined' | 'removed' | 'cancelled'; user: UserRecord };
 

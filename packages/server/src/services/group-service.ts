@@ -53,7 +53,14 @@ export class GroupService {
       this.clock(),
     );
     const all = [me, ...memberIds];
-    this.membershipChanged(conversation.id, all, all, 'added', me);
+    // the members a group starts with are its initial state (revision 0), not changes
+    this.membershipChanged(
+      conversation.id,
+      all.map((userId) => ({ userId, rev: 0 })),
+      all,
+      'added',
+      me,
+    );
     return { conversation, memberCount: all.length, myRole: 'owner' };
   }
 
@@ -71,7 +78,7 @@ export class GroupService {
   ): Promise<GroupView> {
     const conversation = await this.conversation(groupId);
     await this.requireRole(conversation.id, me, 'admin');
-    const updated = (await this.repo.updateGroup(conversation.id, patch)) as ConversationRecord;
+    const updated = (await this.repo.updateGroup(conversation.id, patch, this.clock())) as ConversationRecord;
     const members = await this.repo.listMembers(conversation.id);
     this.bus.publish({
       kind: 'deliver',
@@ -104,7 +111,7 @@ export class GroupService {
         'added',
       );
     }
-    return added;
+    return added.map((a) => a.userId);
   }
 
   /** Removes a member (admins: plain members only; the owner: anyone but themself). Removing yourself is leaving. */
@@ -124,14 +131,14 @@ export class GroupService {
     const conversation = await this.conversation(groupId);
     await this.requireRole(conversation.id, me, 'owner');
     if (userId === me) throw new AppError('FORBIDDEN', 'Transfer ownership by making another member owner');
-    if (!(await this.repo.setRole(conversation.id, userId, role)))
-      throw new AppError('NOT_FOUND', 'That user is not a member');
+    const rev = await this.repo.setRole(conversation.id, userId, role, this.clock());
+    if (rev === null) throw new AppError('NOT_FOUND', 'That user is not a member');
     const audience = (await this.repo.listMembers(conversation.id)).map((m) => m.userId);
+    this.publishMember(conversation.id, userId, 'role', role, audience, rev);
     if (role === 'owner') {
-      await this.repo.setRole(conversation.id, me, 'admin');
-      this.publishMember(conversation.id, me, 'role', 'admin', audience);
+      const mine = await this.repo.setRole(conversation.id, me, 'admin', this.clock());
+      if (mine !== null) this.publishMember(conversation.id, me, 'role', 'admin', audience, mine);
     }
-    this.publishMember(conversation.id, userId, 'role', role, audience);
   }
 
   async join(me: string, groupId: number): Promise<GroupView> {
@@ -139,9 +146,9 @@ export class GroupService {
     if (!(await this.repo.getMember(conversation.id, me))) {
       if (conversation.visibility !== 'public')
         throw new AppError('FORBIDDEN', 'This group is private; ask an admin to add you');
-      await this.repo.addMembers(conversation.id, [me], 'member', this.clock());
+      const added = await this.repo.addMembers(conversation.id, [me], 'member', this.clock());
       const audience = (await this.repo.listMembers(conversation.id)).map((m) => m.userId);
-      this.membershipChanged(conversation.id, [me], audience, 'added');
+      this.membershipChanged(conversation.id, added, audience, 'added');
     }
     return this.get(me, groupId);
   }
@@ -156,14 +163,17 @@ export class GroupService {
       const rest = await this.repo.listMembers(conversation.id);
       const heir = rest.find((m) => m.role === 'admin') ?? rest[0];
       if (heir) {
-        await this.repo.setRole(conversation.id, heir.userId, 'owner');
-        this.publishMember(
-          conversation.id,
-          heir.userId,
-          'role',
-          'owner',
-          rest.map((m) => m.userId),
-        );
+        const rev = await this.repo.setRole(conversation.id, heir.userId, 'owner', this.clock());
+        if (rev !== null) {
+          this.publishMember(
+            conversation.id,
+            heir.userId,
+            'role',
+            'owner',
+            rest.map((m) => m.userId),
+            rev,
+          );
+        }
       }
     }
   }
@@ -177,8 +187,8 @@ export class GroupService {
 
   private async remove(conversationId: string, userId: string): Promise<void> {
     const before = (await this.repo.listMembers(conversationId)).map((m) => m.userId);
-    await this.repo.removeMember(conversationId, userId);
-    this.membershipChanged(conversationId, [userId], before, 'removed');
+    const rev = await this.repo.removeMember(conversationId, userId, this.clock());
+    if (rev !== null) this.membershipChanged(conversationId, [{ userId, rev }], before, 'removed');
   }
 
   private async conversation(groupId: number): Promise<ConversationRecord> {
@@ -203,16 +213,16 @@ export class GroupService {
 
   private membershipChanged(
     conversationId: string,
-    changed: string[],
+    changed: { userId: string; rev: number }[],
     audience: string[],
     change: 'added' | 'removed',
     owner?: string,
   ) {
     this.membership.invalidate(conversationId);
     this.bus.publish({ kind: 'members-changed', conversationId });
-    for (const userId of changed) {
+    for (const { userId, rev } of changed) {
       const role = change === 'removed' ? null : userId === owner ? 'owner' : 'member';
-      this.publishMember(conversationId, userId, change, role, audience);
+      this.publishMember(conversationId, userId, change, role, audience, rev);
     }
   }
 
@@ -222,11 +232,12 @@ export class GroupService {
     change: 'added' | 'removed' | 'role',
     role: string | null,
     audience: string[],
+    rev: number,
   ) {
     this.bus.publish({
       kind: 'deliver',
       to: audience,
-      event: { type: 'member.changed', conversationId, userId, change, role },
+      event: { type: 'member.changed', conversationId, userId, change, role, rev },
     });
   }
 }

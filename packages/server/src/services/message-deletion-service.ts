@@ -1,3 +1,4 @@
+import type { Bus } from '../cluster/bus.js';
 import { AppError } from '../errors.js';
 import type { MessageRecord } from '../storage/records.js';
 import type { MessageRepo } from '../storage/store.js';
@@ -6,14 +7,16 @@ import type { ConversationService } from './conversation-service.js';
 
 /**
  * Soft delete (seed 001's DELETE /api/messages/:id). Only the sender deletes a message; it keeps its place (id,
- * seq) and every reader sees it withheld (docs/compatibility.md). Nothing is pushed live: clients see it on their
- * next history read. Someone who cannot read the conversation is told the message does not exist.
+ * seq) and every reader sees it withheld (docs/compatibility.md). The deletion is a change of the conversation (C5):
+ * it takes the conversation's next revision and is pushed as `message.updated` to every member's devices (those
+ * offline get it in their next catch-up). Someone who cannot read the conversation is told it does not exist.
  */
 export class MessageDeletionService {
   constructor(
     private readonly repo: MessageRepo,
     private readonly conversations: ConversationService,
     private readonly clock: Clock,
+    private readonly bus: Bus,
   ) {}
 
   async softDelete(me: string, messageId: string): Promise<MessageRecord> {
@@ -27,6 +30,11 @@ export class MessageDeletionService {
     }
     const deleted = await this.repo.softDeleteMessage(messageId, this.clock());
     if (!deleted) throw new AppError('NOT_FOUND', 'No such message');
+    if (deleted.rev !== message.rev) {
+      // this call deleted it (a repeated delete changes nothing and announces nothing)
+      const to = await this.conversations.recipients(deleted.conversationId);
+      this.bus.publish({ kind: 'deliver', to, event: { type: 'message.updated', message: deleted } });
+    }
     return deleted;
   }
 }

@@ -1,4 +1,4 @@
-import type { MessageRecord } from '../storage/records.js';
+import type { ChangesSince, MessageRecord } from '../storage/records.js';
 import type { ConversationRepo, MessageRepo } from '../storage/store.js';
 
 export interface SyncPlanItem {
@@ -7,6 +7,15 @@ export interface SyncPlanItem {
   lastSeq: number;
   /** More than the replay limit was missed: the client must page history instead. */
   mustPage: boolean;
+  /** The revision the client holds (C5), or null when it named none: the replay is then by seq only. */
+  fromRev: number | null;
+  lastRev: number;
+}
+
+export interface SyncPlan {
+  items: SyncPlanItem[];
+  /** Every conversation of the user with its revision when planned. */
+  revs: Record<string, number>;
 }
 
 /**
@@ -23,17 +32,34 @@ export class SyncService {
     private readonly replayLimit: number,
   ) {}
 
-  async plan(me: string, positions: Record<string, number> = {}): Promise<SyncPlanItem[]> {
+  /**
+   * C5: for a conversation whose revision the client names, the replay is every change after it (new messages,
+   * changed messages in their current state, membership changes), or must_page past the replay limit.
+   */
+  async plan(me: string, positions: Record<string, number> = {}, revs: Record<string, number> = {}): Promise<SyncPlan> {
     const rows = await this.conversations.listUserConversations(me);
-    const plan: SyncPlanItem[] = [];
+    const items: SyncPlanItem[] = [];
+    const all: Record<string, number> = {};
     for (const row of rows) {
-      const lastSeq = row.conversation.lastSeq;
-      const held = positions[row.conversation.id];
+      const { id, lastSeq, lastRev } = row.conversation;
+      all[id] = lastRev;
+      const held = positions[id];
       const from = Math.min(held ?? row.member.readSeq, lastSeq);
+      const heldRev = revs[id];
+      if (heldRev !== undefined) {
+        if (heldRev >= lastRev) continue;
+        items.push({ conversationId: id, from, lastSeq, fromRev: heldRev, lastRev, mustPage: lastRev - heldRev > this.replayLimit });
+        continue;
+      }
       if (from >= lastSeq) continue;
-      plan.push({ conversationId: row.conversation.id, from, lastSeq, mustPage: lastSeq - from > this.replayLimit });
+      items.push({ conversationId: id, from, lastSeq, fromRev: null, lastRev, mustPage: lastSeq - from > this.replayLimit });
     }
-    return plan;
+    return { items, revs: all };
+  }
+
+  /** Everything of the conversation after `fromRev` (at most the replay limit, which the plan checked). */
+  changes(conversationId: string, fromRev: number): Promise<ChangesSince> {
+    return this.conversations.changesSince(conversationId, fromRev, this.replayLimit + 1);
   }
 
   /** Messages with after < seq <= upTo, at most `limit`, ascending. */

@@ -23,6 +23,11 @@ export interface MessageRecord {
   clientMsgId: string | null;
   createdAt: number;
   /**
+   * The conversation's change revision of this message's last change (its creation, or a later change such as a
+   * deletion): see ConversationChange.
+   */
+  rev: number;
+  /**
    * Set only on a soft-deleted message (absent otherwise): when it was deleted. A deleted message keeps its id
    * and seq (the conversation stays gap-free) but its content is withheld: text is "" and metadata null.
    */
@@ -62,6 +67,8 @@ export interface ConversationRecord {
   createdAt: number;
   lastSeq: number;
   lastMessageAt: number | null;
+  /** The revision of the conversation's last change (a message, a deletion, a member or group change). */
+  lastRev: number;
 }
 
 export interface MemberRecord {
@@ -165,4 +172,23 @@ export interface PositionAdvance {
 export interface PositionResult {
   delivered: PositionMove;
   read: PositionMove;
+}
+
+/**
+ * A change to a conversation other than a message's own (those are the messages themselves, at their `rev`): a
+ * member added, removed or given a role, the group's details edited. Each has the next revision of its
+ * conversation, taken in the transaction that makes it durable, so a conversation's revisions order all its changes.
+ */
+export type ConversationChange =
+  | { conversationId: string; rev: number; kind: 'member.added' | 'member.role'; userId: string; role: MemberRole; at: number }
+  | { conversationId: string; rev: number; kind: 'member.removed'; userId: string; role: null; at: number }
+  | { conversationId: string; rev: number; kind: 'group.updated'; userId: null; role: null; at: number };
+
+/** Everything of one conversation that changed after a revision, in revision order. */
+export interface ChangesSince {
+  /** Messages created or changed after the revision, each in its current state, ordered by `rev`. */
+  messages: MessageRecord[];
+  changes: ConversationChange[];
+  /** The conversation's revision when read: a client holding it has everything. */
+  lastRev: number;
 }

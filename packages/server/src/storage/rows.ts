@@ -1,4 +1,11 @@
-import type { ConversationRecord, MemberRecord, MemberRole, MessageRecord, UserRecord } from './records.js';
+import type {
+  ConversationChange,
+  ConversationRecord,
+  MemberRecord,
+  MemberRole,
+  MessageRecord,
+  UserRecord,
+} from './records.js';
 
 /**
  * Row shapes as the SQL stores return them (SQLite and PostgreSQL name their columns alike), and their mapping to
@@ -39,6 +46,7 @@ export interface MessageRow {
   reply_to: number | null;
   created_at: number;
   deleted_at?: number | null;
+  rev?: number;
 }
 
 /** A deleted message is returned in its place with its content withheld (the row keeps it, for operators). */
@@ -55,6 +63,7 @@ export function toMessage(r: MessageRow): MessageRecord {
     metadata: deleted || r.metadata === null ? null : (JSON.parse(r.metadata) as Record<string, unknown>),
     replyTo: r.reply_to === null ? null : String(r.reply_to),
     createdAt: r.created_at,
+    rev: r.rev ?? r.seq,
   };
   if (deleted) record.deletedAt = r.deleted_at as number;
   return record;
@@ -72,6 +81,7 @@ export interface ConversationRow {
   created_at: number;
   last_seq: number;
   last_message_at: number | null;
+  last_rev?: number;
 }
 
 export function toConversation(r: ConversationRow): ConversationRecord {
@@ -87,6 +97,7 @@ export function toConversation(r: ConversationRow): ConversationRecord {
     createdAt: r.created_at,
     lastSeq: r.last_seq,
     lastMessageAt: r.last_message_at,
+    lastRev: r.last_rev ?? r.last_seq,
   };
 }
 
@@ -108,4 +119,24 @@ export function toMember(r: MemberRow): MemberRecord {
     deliveredSeq: r.delivered_seq,
     readSeq: r.read_seq,
   };
+}
+
+export interface ChangeRow {
+  conversation_id: string;
+  rev: number;
+  kind: string;
+  user_id: string | null;
+  role: string | null;
+  created_at: number;
+}
+
+export function toChange(r: ChangeRow): ConversationChange {
+  return {
+    conversationId: r.conversation_id,
+    rev: r.rev,
+    kind: r.kind,
+    userId: r.user_id,
+    role: r.role,
+    at: r.created_at,
+  } as ConversationChange;
 }

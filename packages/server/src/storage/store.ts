@@ -1,5 +1,6 @@
 import type {
   AppendResult,
+  ChangesSince,
   DeviceInfo,
   DeviceRecord,
   NewNotification,
@@ -77,17 +78,35 @@ export interface ConversationRepo {
     now: number,
   ): Promise<ConversationRecord>;
   getConversation(id: string): Promise<ConversationRecord | null>;
+  /** Edits a group's details, recorded as a `group.updated` change (the record's lastRev is its revision). */
   updateGroup(
     id: string,
     patch: { name?: string; description?: string; avatarUrl?: string | null; visibility?: 'public' | 'private' },
+    now?: number,
   ): Promise<ConversationRecord | null>;
   getMember(conversationId: string, userId: string): Promise<MemberRecord | null>;
   listMembers(conversationId: string): Promise<MemberRecord[]>;
   memberCount(conversationId: string): Promise<number>;
-  /** Adds the users not yet members; returns the ids actually added. */
-  addMembers(conversationId: string, userIds: readonly string[], role: MemberRole, now: number): Promise<string[]>;
-  removeMember(conversationId: string, userId: string): Promise<boolean>;
-  setRole(conversationId: string, userId: string, role: MemberRole): Promise<boolean>;
+  /**
+   * Adds the users not yet members; returns those actually added, each with the revision of its `member.added`
+   * change (in the order of `userIds`).
+   */
+  addMembers(
+    conversationId: string,
+    userIds: readonly string[],
+    role: MemberRole,
+    now: number,
+  ): Promise<{ userId: string; rev: number }[]>;
+  /** Removes a member; the revision of the `member.removed` change, or null when they were not a member. */
+  removeMember(conversationId: string, userId: string, now?: number): Promise<number | null>;
+  /** Sets a member's role; the revision of the `member.role` change, or null when they are not a member. */
+  setRole(conversationId: string, userId: string, role: MemberRole, now?: number): Promise<number | null>;
+  /**
+   * Everything of the conversation changed after `rev` (C5): messages created or changed (in their current state),
+   * and the other changes, at most `limit` of each, in revision order. `lastRev` is read first: every change at or
+   * below it is in the answer (or was superseded by a newer state that is).
+   */
+  changesSince(conversationId: string, rev: number, limit: number): Promise<ChangesSince>;
   /** The user's conversations, most recent activity first, with last message and unread count. */
   listUserConversations(userId: string): Promise<UserConversationRow[]>;
   /**
@@ -113,6 +132,7 @@ export interface MessageRepo {
    * - seq is assigned here: per conversation strictly increasing by 1, no gaps, even with concurrent writers;
    * - (senderId, clientMsgId) is unique: an existing pair returns the stored original with duplicate=true;
    * - the sender's read position moves to the new seq (you have read what you wrote);
+   * - each new message takes the conversation's next revision (rev), in the same transaction;
    * - when the promise resolves, the rows are durable.
    * A failure rejects the whole batch and stores none of it.
    */
@@ -124,7 +144,8 @@ export interface MessageRepo {
   sendersBetween(conversationId: string, after: number, upTo: number): Promise<string[]>;
   history(conversationId: string, query: HistoryQuery): Promise<HistoryPage>;
   /**
-   * Soft-deletes a message: records `now` as its deletion time (once; deleting again keeps the first time) and
+   * Soft-deletes a message: records `now` as its deletion time (once; deleting again keeps the first time), gives it
+   * the conversation's next revision (a change every member's device must learn), and
    * returns it as every reader now sees it: same id and seq, `deletedAt` set, text "" and metadata null. Null when
    * no such message. Readers stay consistent: history and getMessage return the withheld record in its place,
    * and unread counts no longer count it.

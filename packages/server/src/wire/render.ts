@@ -44,6 +44,8 @@ export function renderMessage(m: MessageRecord): WireMessage {
     reply_to: m.replyTo,
     client_msg_id: m.clientMsgId,
     created_at: iso(m.createdAt),
+    rev: m.rev,
+    ...(m.deletedAt !== undefined ? { deleted_at: iso(m.deletedAt) } : {}),
   };
 }
 
@@ -63,6 +65,7 @@ export function renderGroup(g: Pick<GroupView, 'conversation' | 'memberCount'>):
     member_count: g.memberCount,
     created_by: renderUserId(c.createdBy),
     created_at: iso(c.createdAt),
+    rev: c.lastRev,
   };
 }
 
@@ -88,6 +91,7 @@ export function renderConversation(v: ConversationView): WireConversation {
     group: c.kind === 'group' ? renderGroup({ conversation: c, memberCount: v.memberCount }) : null,
     last_message: v.lastMessage ? renderMessage(v.lastMessage) : null,
     last_seq: c.lastSeq,
+    last_rev: c.lastRev,
     read_seq: v.member.readSeq,
     unread_count: v.unreadCount,
     last_activity_at: iso(c.lastMessageAt ?? c.createdAt),

@@ -141,6 +141,7 @@ export function registerBusContract(
             id: '42',
             conversationId: 'dm:1:2',
             seq: 9_007_199_254,
+            rev: 9_007_199_255,
             senderId: '1',
             kind: 'text',
             text: 'héllo 👋 "quoted" \n line',

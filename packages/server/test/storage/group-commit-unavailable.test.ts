@@ -22,7 +22,7 @@ function flakyRepo(down: number) {
     async appendMessages(items: readonly NewMessage[]): Promise<AppendResult[]> {
       calls.push(items.length);
       if (calls.length <= down) throw new AppError('UNAVAILABLE', 'The database is unreachable; retry');
-      return items.map((m, i) => ({ message: { ...m, id: String(i), seq: i + 1 }, duplicate: false }));
+      return items.map((m, i) => ({ message: { ...m, id: String(i), seq: i + 1, rev: i + 1 }, duplicate: false }));
     },
   } as unknown as MessageRepo;
   return { repo, calls };

@@ -366,6 +366,7 @@ export function registerStoreContract(
           createdAt: T0 + 7,
           lastSeq: 0,
           lastMessageAt: null,
+          lastRev: 0,
         });
         expect(await store.getConversation('g:1')).toEqual(g1);
 
@@ -394,9 +395,16 @@ export function registerStoreContract(
           T0,
         );
         const renamed = await store.updateGroup(g.id, { name: 'New' });
-        expect(renamed).toEqual({ ...g, name: 'New' });
+        expect(renamed).toEqual({ ...g, name: 'New', lastRev: 1 });
         const more = await store.updateGroup(g.id, { description: 'desc', avatarUrl: null, visibility: 'public' });
-        expect(more).toEqual({ ...g, name: 'New', description: 'desc', avatarUrl: null, visibility: 'public' });
+        expect(more).toEqual({
+          ...g,
+          name: 'New',
+          description: 'desc',
+          avatarUrl: null,
+          visibility: 'public',
+          lastRev: 2,
+        });
         expect(await store.updateGroup(g.id, {})).toEqual(more);
         expect(await store.getConversation(g.id)).toEqual(more);
         expect(await store.updateGroup('g:404', { name: 'x' })).toBeNull();
@@ -414,11 +422,14 @@ export function registerStoreContract(
         expect(await store.memberCount('g:404')).toBe(0);
       });
 
-      it('addMembers adds only users not yet members and returns exactly those', async () => {
+      it('addMembers adds only users not yet members and returns exactly those, each with its change revision', async () => {
         await users('o', 'a', 'b', 'c');
         const g = await group('o', ['a']);
         const added = await store.addMembers(g.id, ['a', 'b', 'o', 'c'], 'admin', T0 + 50);
-        expect(sorted(added)).toEqual(['b', 'c']);
+        expect(added).toEqual([
+          { userId: 'b', rev: 1 },
+          { userId: 'c', rev: 2 },
+        ]);
         expect(await store.memberCount(g.id)).toBe(4);
         expect(await store.getMember(g.id, 'b')).toMatchObject({ role: 'admin', joinedAt: T0 + 50, readSeq: 0 });
         // existing members keep their role
@@ -431,8 +442,8 @@ export function registerStoreContract(
       it('removeMember removes and reports whether the user was a member', async () => {
         await users('o', 'a');
         const g = await group('o', ['a']);
-        expect(await store.removeMember(g.id, 'a')).toBe(true);
-        expect(await store.removeMember(g.id, 'a')).toBe(false);
+        expect(await store.removeMember(g.id, 'a')).toBe(1);
+        expect(await store.removeMember(g.id, 'a')).toBeNull();
         expect(await store.getMember(g.id, 'a')).toBeNull();
         expect(await store.memberCount(g.id)).toBe(1);
       });
@@ -440,11 +451,11 @@ export function registerStoreContract(
       it('setRole changes a member role and reports false for non-members', async () => {
         await users('o', 'a', 'x');
         const g = await group('o', ['a']);
-        expect(await store.setRole(g.id, 'a', 'admin')).toBe(true);
+        expect(await store.setRole(g.id, 'a', 'admin')).toBe(1);
         expect(await store.getMember(g.id, 'a')).toMatchObject({ role: 'admin' });
-        expect(await store.setRole(g.id, 'o', 'member')).toBe(true);
+        expect(await store.setRole(g.id, 'o', 'member')).toBe(2);
         expect(await store.getMember(g.id, 'o')).toMatchObject({ role: 'member' });
-        expect(await store.setRole(g.id, 'x', 'admin')).toBe(false);
+        expect(await store.setRole(g.id, 'x', 'admin')).toBeNull();
         expect(await store.getMember(g.id, 'x')).toBeNull();
       });
     });
@@ -989,14 +1000,14 @@ export function registerStoreContract(
             const outside = U.filter((u) => !(members[c] as string[]).includes(u));
             if (outside.length === 0) continue;
             const u = pick(outside);
-            expect(await store.addMembers(c, [u], 'member', now())).toEqual([u]);
+            expect((await store.addMembers(c, [u], 'member', now())).map((a) => a.userId)).toEqual([u]);
             (members[c] as string[]).push(u);
             read.set(key(c, u), (senders[c] as string[]).length);
           } else {
             const c = pick(groups);
             if ((members[c] as string[]).length === 0) continue;
             const u = pick(members[c] as string[]);
-            expect(await store.removeMember(c, u)).toBe(true);
+            expect(await store.removeMember(c, u)).not.toBeNull();
             members[c] = (members[c] as string[]).filter((x) => x !== u);
             read.delete(key(c, u));
           }
@@ -1278,6 +1289,60 @@ export function registerStoreContract(
 
     // ---------------------------------------------------------------- soft delete
 
+    describe('the change stream (C5)', () => {
+      it('every change of a conversation takes its next revision: messages, deletions, members, group edits', async () => {
+        await users('o', 'a', 'b');
+        const g = await group('o', ['a']);
+        expect(g.lastRev).toBe(0);
+        const [m1, m2] = await store.appendMessages([msg(g.id, 'o'), msg(g.id, 'a')]);
+        expect([m1?.message.rev, m2?.message.rev]).toEqual([1, 2]);
+        expect(await store.addMembers(g.id, ['b'], 'member', now())).toEqual([{ userId: 'b', rev: 3 }]);
+        const deleted = await store.softDeleteMessage(m1?.message.id as string, now());
+        expect(deleted?.rev).toBe(4);
+        // deleting again is no new change
+        expect((await store.softDeleteMessage(m1?.message.id as string, now()))?.rev).toBe(4);
+        expect(await store.setRole(g.id, 'a', 'admin', now())).toBe(5);
+        expect((await store.updateGroup(g.id, { name: 'renamed' }, now()))?.lastRev).toBe(6);
+        const [m3] = await store.appendMessages([msg(g.id, 'b')]);
+        expect(m3?.message).toMatchObject({ seq: 3, rev: 7 });
+        expect(await store.removeMember(g.id, 'b', now())).toBe(8);
+        expect((await store.getConversation(g.id))?.lastRev).toBe(8);
+        expect((await store.getMessage(m2?.message.id as string))?.rev).toBe(2);
+
+        const all = await store.changesSince(g.id, 0, 100);
+        expect(all.lastRev).toBe(8);
+        // each message once, in its current state, ordered by the revision of its last change
+        expect(all.messages.map((m) => [m.seq, m.rev, m.deletedAt !== undefined])).toEqual([
+          [2, 2, false],
+          [1, 4, true],
+          [3, 7, false],
+        ]);
+        expect(all.changes.map((c) => [c.rev, c.kind, c.userId, c.role])).toEqual([
+          [3, 'member.added', 'b', 'member'],
+          [5, 'member.role', 'a', 'admin'],
+          [6, 'group.updated', null, null],
+          [8, 'member.removed', 'b', null],
+        ]);
+        const later = await store.changesSince(g.id, 4, 100);
+        expect(later.messages.map((m) => m.rev)).toEqual([7]);
+        expect(later.changes.map((c) => c.rev)).toEqual([5, 6, 8]);
+        expect(await store.changesSince(g.id, 8, 100)).toEqual({ messages: [], changes: [], lastRev: 8 });
+        expect((await store.changesSince(g.id, 0, 1)).messages).toHaveLength(1);
+      });
+
+      it('a DM counts revisions with its messages; the list and the history carry them', async () => {
+        await users('a', 'b');
+        const dm = dmConversationId('a', 'b');
+        await store.ensureDm(dm, 'a', 'b', T0);
+        await store.appendMessages([msg(dm, 'a'), msg(dm, 'b'), msg(dm, 'a')]);
+        const [row] = await store.listUserConversations('a');
+        expect(row?.conversation).toMatchObject({ lastSeq: 3, lastRev: 3 });
+        expect(row?.lastMessage?.rev).toBe(3);
+        const page = await store.history(dm, { limit: 10 });
+        expect(page.messages.map((m) => m.rev)).toEqual([1, 2, 3]);
+      });
+    });
+
     describe('softDeleteMessage', () => {
       it('keeps the message in its place with content withheld; readers see the same record', async () => {
         await users('a', 'b');
@@ -1289,7 +1354,7 @@ export function registerStoreContract(
 
         const at = now();
         const deleted = await store.softDeleteMessage(gone.message.id, at);
-        expect(deleted).toEqual({ ...gone.message, text: '', metadata: null, deletedAt: at });
+        expect(deleted).toEqual({ ...gone.message, text: '', metadata: null, deletedAt: at, rev: 4 });
         expect(await store.getMessage(gone.message.id)).toEqual(deleted);
         const page = await store.history(dm, { limit: 10 });
         expect(seqs(page.messages)).toEqual([1, 2, 3]);

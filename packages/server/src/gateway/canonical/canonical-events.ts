@@ -7,6 +7,8 @@ export function toCanonicalEvent(event: DomainEvent): ServerEvent {
   switch (event.type) {
     case 'message.created':
       return { type: 'msg.new', message: renderMessage(event.message) };
+    case 'message.updated':
+      return { type: 'msg.updated', message: renderMessage(event.message) };
     case 'read.updated':
       return {
         type: 'conv.read',
@@ -29,6 +31,7 @@ export function toCanonicalEvent(event: DomainEvent): ServerEvent {
         user_id: renderUserId(event.userId),
         change: event.change,
         role: event.role,
+        rev: event.rev,
       };
     case 'friend.changed':
       return { type: 'friend', change: event.change, user: renderUser(event.user) };

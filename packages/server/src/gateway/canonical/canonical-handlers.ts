@@ -76,7 +76,12 @@ export const canonicalHandlers: Record<string, Handler> = {
   },
 
   async sync(ctx, conn, f): Promise<Deferred> {
-    const { result, release } = await runSync(ctx, conn, parsePositions(f.positions));
+    const { result, release } = await runSync(
+      ctx,
+      conn,
+      parsePositions(f.positions, 'positions'),
+      parsePositions(f.revs, 'revs'),
+    );
     return { deferred: Promise.resolve(result), after: release };
   },
 
@@ -124,16 +129,18 @@ export const canonicalHandlers: Record<string, Handler> = {
   },
 };
 
-function parsePositions(value: unknown): Record<string, number> | undefined {
+/** `positions` (conversation -> seq) or `revs` (conversation -> revision): integers >= 0. */
+function parsePositions(value: unknown, field: 'positions' | 'revs'): Record<string, number> | undefined {
   if (value === undefined) return undefined;
+  const what = field === 'positions' ? 'seq' : 'revision';
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new AppError('VALIDATION_FAILED', 'positions must map conversation ids to seqs', { field: 'positions' });
+    throw new AppError('VALIDATION_FAILED', `${field} must map conversation ids to a ${what}`, { field });
   }
   const entries = Object.entries(value as Obj);
-  if (entries.length > 10_000) throw new AppError('VALIDATION_FAILED', 'too many positions', { field: 'positions' });
-  for (const [, seq] of entries) {
-    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
-      throw new AppError('VALIDATION_FAILED', 'each position must be a seq (integer >= 0)', { field: 'positions' });
+  if (entries.length > 10_000) throw new AppError('VALIDATION_FAILED', `too many ${field}`, { field });
+  for (const [, n] of entries) {
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+      throw new AppError('VALIDATION_FAILED', `each of ${field} must be a ${what} (integer >= 0)`, { field });
     }
   }
   return value as Record<string, number>;

@@ -1,6 +1,7 @@
 import type { ResultData } from '@parley/protocol';
 import type { Connection } from '../connection.js';
 import type { GatewayContext } from '../context.js';
+import { changeFrames, revOf } from './canonical-changes.js';
 import { toCanonicalEvent } from './canonical-events.js';
 import { renderMessage } from '../../wire/render.js';
 
@@ -18,14 +19,19 @@ export async function runSync(
   ctx: GatewayContext,
   conn: Connection,
   positions: Record<string, number> | undefined,
+  revs?: Record<string, number>,
 ): Promise<{ result: ResultData['sync']; release: () => void }> {
   conn.holding ??= [];
   const replayedUpTo = new Map<string, number>();
-  /** Lets live events through again, skipping messages the replay already sent. */
+  const replayedRev = new Map<string, number>();
+  /** Lets live events through again, skipping what the replay already sent (by seq, or by revision: C5). */
   const release = () => {
     const held = conn.holding ?? [];
     conn.holding = null;
     for (const event of held) {
+      const change = revOf(event);
+      const upToRev = change ? replayedRev.get(change.conversationId) : undefined;
+      if (change && upToRev !== undefined && change.rev <= upToRev) continue;
       if (event.type === 'message.created') {
         const upTo = replayedUpTo.get(event.message.conversationId);
         if (upTo !== undefined && event.message.seq <= upTo) continue;
@@ -34,11 +40,20 @@ export async function runSync(
     }
   };
   try {
-    const plan = await ctx.sync.plan(conn.userId as string, positions);
+    const plan = await ctx.sync.plan(conn.userId as string, positions, revs);
     const conversations: ResultData['sync']['conversations'] = [];
-    for (const item of plan) {
+    for (const item of plan.items) {
       let replayed = 0;
-      if (!item.mustPage) {
+      if (!item.mustPage && item.fromRev !== null) {
+        const changes = await ctx.sync.changes(item.conversationId, item.fromRev);
+        for (const frame of changeFrames(changes, item.from)) {
+          ctx.hub.write(conn, JSON.stringify(frame));
+          if (frame.type === 'msg.new' || frame.type === 'msg.updated') replayed++;
+        }
+        // what the replay read is at least as new as lastRev: held changes up to it are in it
+        replayedRev.set(item.conversationId, changes.lastRev);
+        await new Promise((r) => setImmediate(r));
+      } else if (!item.mustPage) {
         let cursor = item.from;
         while (cursor < item.lastSeq && !conn.closed) {
           const page = await ctx.sync.page(item.conversationId, cursor, item.lastSeq, PAGE);
@@ -54,12 +69,14 @@ export async function runSync(
         conversation_id: item.conversationId,
         from: item.from,
         last_seq: item.lastSeq,
+        from_rev: item.fromRev,
+        last_rev: item.lastRev,
         replayed,
         must_page: item.mustPage,
       });
     }
     const { totalUnread } = await ctx.conversations.list(conn.userId as string);
-    return { result: { conversations, total_unread: totalUnread }, release };
+    return { result: { conversations, total_unread: totalUnread, revs: plan.revs }, release };
   } catch (err) {
     release();
     throw err;

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { MessageDeletionService } from '../../services/message-deletion-service.js';
 import type { WsGateway } from '../ws-gateway.js';
 import { Seed000Dialect } from './seed000/seed000-dialect.js';
 import { seed000Rest } from './seed000/seed000-routes.js';
@@ -25,13 +24,7 @@ export const SEED_WS_PATHS = { seed000And004: '/ws', seed003: '/api/v1/ws' } as 
  * - REST: seed 000's /messages/*, seed 001's /api/messages/*, seed 003's /api/v1/online* and /api/v1/status/*.
  * Seed 004's /health and /stats are the ops routes. Call before the server listens.
  */
-export function registerSeedDialects(
-  ctx: Omit<SeedContext, 'deletion'>,
-  gateway: WsGateway,
-  http: FastifyInstance,
-): void {
-  const seeds: SeedContext = { ...ctx, deletion: new MessageDeletionService(ctx.store, ctx.conversations, ctx.clock) };
-
+export function registerSeedDialects(seeds: SeedContext, gateway: WsGateway, http: FastifyInstance): void {
   const seed000 = new Seed000Dialect(seeds);
   const seed004 = new Seed004Dialect(seeds);
   gateway.route(

@@ -126,4 +126,20 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     WHERE own.conversation_id = m.conversation_id AND own.sender_id = m.user_id;
   UPDATE conversation_members SET delivered_seq = GREATEST(delivered_seq, read_seq);
   `,
+  /* 5: the change stream: every change of a conversation takes its next revision (see ConversationChange) */ `
+  ALTER TABLE conversations ADD COLUMN last_rev BIGINT NOT NULL DEFAULT 0;
+  UPDATE conversations SET last_rev = last_seq;
+  ALTER TABLE messages ADD COLUMN rev BIGINT NOT NULL DEFAULT 0;
+  UPDATE messages SET rev = seq;
+  CREATE INDEX messages_rev ON messages (conversation_id, rev);
+  CREATE TABLE conversation_changes (
+    conversation_id TEXT NOT NULL,
+    rev BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    user_id TEXT,
+    role TEXT,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (conversation_id, rev)
+  );
+  `,
 ];

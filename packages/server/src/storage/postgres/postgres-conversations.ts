@@ -1,12 +1,15 @@
 import type { MemberRole, PositionAdvance, PositionMove, PositionResult, UserConversationRow } from '../records.js';
 import type { ConversationRepo } from '../store.js';
-import type { PgDb } from './pg-db.js';
+import type { PgDb, Sql } from './pg-db.js';
 import {
   CONVERSATION_COLUMNS,
   type ConversationRow,
   MEMBER_COLUMNS,
   type MemberRow,
   type MessageRow,
+  MESSAGE_COLUMNS,
+  type ChangeRow,
+  toChange,
   toConversation,
   toMember,
   toMessage,
@@ -112,6 +115,32 @@ export function createPostgresConversationRepo(db: PgDb): ConversationRepo {
     });
   };
 
+  /**
+   * Records changes under the conversation's next revisions (one per user id, in order), in the caller's
+   * transaction; the conversation row's update lock orders them against every other change of the conversation.
+   */
+  const recordChanges = async (
+    sql: Sql,
+    conversationId: string,
+    kind: string,
+    userIds: readonly (string | null)[],
+    role: string | null,
+    now: number,
+  ): Promise<number[]> => {
+    const bumped = await sql.one<{ last_rev: number }>(
+      'UPDATE conversations SET last_rev = last_rev + $2 WHERE id = $1 RETURNING last_rev',
+      [conversationId, userIds.length],
+    );
+    const first = (bumped?.last_rev ?? 0) - userIds.length + 1;
+    const revs = userIds.map((_, i) => first + i);
+    await sql.run(
+      `INSERT INTO conversation_changes (conversation_id, rev, kind, user_id, role, created_at)
+       SELECT $1, r, $3, u, $5, $6 FROM unnest($2::bigint[], $4::text[]) AS v(r, u)`,
+      [conversationId, revs, kind, userIds, role, now],
+    );
+    return revs;
+  };
+
   function toListRow(r: ListRow, userId: string): UserConversationRow {
     const lastMessage: MessageRow | null =
       r.lm_id === null
@@ -176,14 +205,15 @@ export function createPostgresConversationRepo(db: PgDb): ConversationRepo {
       const row = await db.one<ConversationRow>(get, [id]);
       return row ? toConversation(row) : null;
     },
-    async updateGroup(id, patch) {
-      const row = await db.one<ConversationRow>(
+    async updateGroup(id, patch, now = Date.now()) {
+      const row = await db.tx(async (sql) => {
+        const updated = await sql.one<{ id: string }>(
         `UPDATE conversations SET
            name = CASE WHEN $2 THEN $3 ELSE name END,
            description = CASE WHEN $4 THEN $5 ELSE description END,
            avatar_url = CASE WHEN $6 THEN $7 ELSE avatar_url END,
            visibility = CASE WHEN $8 THEN $9 ELSE visibility END
-         WHERE id = $1 AND kind = 'group' RETURNING ${CONVERSATION_COLUMNS}`,
+         WHERE id = $1 AND kind = 'group' RETURNING id`,
         [
           id,
           patch.name !== undefined,
@@ -195,10 +225,12 @@ export function createPostgresConversationRepo(db: PgDb): ConversationRepo {
           patch.visibility !== undefined,
           patch.visibility ?? null,
         ],
-      );
-      if (row) return toConversation(row);
-      const existing = await db.one<ConversationRow>(get, [id]);
-      return existing ? toConversation(existing) : null;
+        );
+        const given = Object.values(patch).some((v) => v !== undefined);
+        if (updated && given) await recordChanges(sql, id, 'group.updated', [null], null, now);
+        return sql.one<ConversationRow>(get, [id]);
+      });
+      return row ? toConversation(row) : null;
     },
     async getMember(conversationId, userId) {
       const row = await db.one<MemberRow>(
@@ -223,26 +255,52 @@ export function createPostgresConversationRepo(db: PgDb): ConversationRepo {
     },
     async addMembers(conversationId, userIds, role, now) {
       if (userIds.length === 0) return [];
-      const rows = await db.rows<{ user_id: string }>(insertMembers, [conversationId, userIds, role, now]);
-      const added = new Set(rows.map((r) => r.user_id));
-      return userIds.filter((u) => added.delete(u));
+      return db.tx(async (sql) => {
+        const rows = await sql.rows<{ user_id: string }>(insertMembers, [conversationId, userIds, role, now]);
+        const added = new Set(rows.map((r) => r.user_id));
+        const ordered = userIds.filter((u) => added.delete(u));
+        if (ordered.length === 0) return [];
+        const revs = await recordChanges(sql, conversationId, 'member.added', ordered, role, now);
+        return ordered.map((userId, i) => ({ userId, rev: revs[i] as number }));
+      });
     },
-    async removeMember(conversationId, userId) {
-      return (
-        (await db.run('DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2', [
+    async removeMember(conversationId, userId, now = Date.now()) {
+      return db.tx(async (sql) => {
+        const n = await sql.run('DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2', [
           conversationId,
           userId,
-        ])) > 0
-      );
+        ]);
+        if (n === 0) return null;
+        return (await recordChanges(sql, conversationId, 'member.removed', [userId], null, now))[0] as number;
+      });
     },
-    async setRole(conversationId, userId, role) {
-      return (
-        (await db.run('UPDATE conversation_members SET role = $3 WHERE conversation_id = $1 AND user_id = $2', [
-          conversationId,
-          userId,
-          role,
-        ])) > 0
-      );
+    async setRole(conversationId, userId, role, now = Date.now()) {
+      return db.tx(async (sql) => {
+        const n = await sql.run(
+          'UPDATE conversation_members SET role = $3 WHERE conversation_id = $1 AND user_id = $2',
+          [conversationId, userId, role],
+        );
+        if (n === 0) return null;
+        return (await recordChanges(sql, conversationId, 'member.role', [userId], role, now))[0] as number;
+      });
+    },
+    async changesSince(conversationId, rev, limit) {
+      // lastRev first: whatever the reads below see is at least as new, so nothing at or below it can be missed
+      const conv = await db.one<{ last_rev: number }>('SELECT last_rev FROM conversations WHERE id = $1', [
+        conversationId,
+      ]);
+      const [messages, changes] = await Promise.all([
+        db.rows<MessageRow>(
+          `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND rev > $2 ORDER BY rev ASC LIMIT $3`,
+          [conversationId, rev, limit],
+        ),
+        db.rows<ChangeRow>(
+          `SELECT conversation_id, rev, kind, user_id, role, created_at FROM conversation_changes
+           WHERE conversation_id = $1 AND rev > $2 ORDER BY rev ASC LIMIT $3`,
+          [conversationId, rev, limit],
+        ),
+      ]);
+      return { messages: messages.map(toMessage), changes: changes.map(toChange), lastRev: conv?.last_rev ?? 0 };
     },
     async listUserConversations(userId) {
       const rows = await db.rows<ListRow>(

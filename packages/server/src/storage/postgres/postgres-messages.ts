@@ -65,10 +65,10 @@ async function appendBatch(sql: Sql, items: readonly NewMessage[]): Promise<Appe
   if (ids.length > 1) {
     await sql.rows('SELECT id FROM conversations WHERE id = ANY($1::text[]) ORDER BY id COLLATE "C" FOR UPDATE', [ids]);
   }
-  const bumped = await sql.rows<{ id: string; last_seq: number }>(
-    `UPDATE conversations c SET last_seq = c.last_seq + v.n, last_message_at = v.at
+  const bumped = await sql.rows<{ id: string; last_seq: number; last_rev: number }>(
+    `UPDATE conversations c SET last_seq = c.last_seq + v.n, last_rev = c.last_rev + v.n, last_message_at = v.at
      FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(id, n, at)
-     WHERE c.id = v.id RETURNING c.id, c.last_seq`,
+     WHERE c.id = v.id RETURNING c.id, c.last_seq, c.last_rev`,
     [ids, ids.map((id) => perConversation.get(id)?.count), ids.map((id) => perConversation.get(id)?.lastAt)],
   );
   if (bumped.length !== ids.length) {
@@ -76,6 +76,8 @@ async function appendBatch(sql: Sql, items: readonly NewMessage[]): Promise<Appe
     throw new Error(`conversation ${ids.find((id) => !found.has(id))} does not exist`);
   }
   const nextSeq = new Map(bumped.map((b) => [b.id, b.last_seq - (perConversation.get(b.id)?.count ?? 0) + 1]));
+  // each new message is also the conversation's next change: its revision advances with its seq
+  const revOffset = new Map(bumped.map((b) => [b.id, b.last_rev - b.last_seq]));
 
   const seqs = fresh.map((i) => {
     const conversationId = (items[i] as NewMessage).conversationId;
@@ -84,10 +86,11 @@ async function appendBatch(sql: Sql, items: readonly NewMessage[]): Promise<Appe
     return seq;
   });
   const batch = fresh.map((i) => items[i] as NewMessage);
+  const revs = batch.map((m, j) => (seqs[j] as number) + (revOffset.get(m.conversationId) as number));
   const inserted = await sql.rows<{ id: number; conversation_id: string; seq: number }>(
-    `INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, kind, text, metadata, reply_to, created_at)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                          $8::bigint[], $9::bigint[])
+    `INSERT INTO messages (conversation_id, seq, rev, sender_id, client_msg_id, kind, text, metadata, reply_to, created_at)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $10::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+                          $7::text[], $8::bigint[], $9::bigint[])
      RETURNING id, conversation_id, seq`,
     [
       batch.map((m) => m.conversationId),
@@ -99,6 +102,7 @@ async function appendBatch(sql: Sql, items: readonly NewMessage[]): Promise<Appe
       batch.map((m) => (m.metadata === null ? null : JSON.stringify(m.metadata))),
       batch.map((m) => m.replyTo),
       batch.map((m) => m.createdAt),
+      revs,
     ],
   );
   const idOf = new Map(inserted.map((r) => [`${r.conversation_id}\u0000${r.seq}`, String(r.id)]));
@@ -124,7 +128,7 @@ async function appendBatch(sql: Sql, items: readonly NewMessage[]): Promise<Appe
     const m = batch[j] as NewMessage;
     const seq = seqs[j] as number;
     results[i] = {
-      message: { ...m, id: idOf.get(`${m.conversationId}\u0000${seq}`) as string, seq },
+      message: { ...m, id: idOf.get(`${m.conversationId}\u0000${seq}`) as string, seq, rev: revs[j] as number },
       duplicate: false,
     };
   }
@@ -157,11 +161,20 @@ export function createPostgresMessageRepo(db: PgDb): MessageRepo {
     async softDeleteMessage(id, now) {
       const n = parseId(id);
       if (n === null) return null;
-      // COALESCE: deleting again keeps the first deletion time.
-      const row = await db.one<MessageRow>(
-        `UPDATE messages SET deleted_at = COALESCE(deleted_at, $2) WHERE id = $1 RETURNING ${MESSAGE_COLUMNS}`,
-        [n, now],
-      );
+      // A deletion is a change: once, under the conversation's next revision (the conversation row lock orders it).
+      const row = await db.tx(async (sql) => {
+        const bumped = await sql.one<MessageRow>(
+          `WITH target AS (SELECT conversation_id FROM messages WHERE id = $1 AND deleted_at IS NULL),
+             bump AS (
+               UPDATE conversations c SET last_rev = c.last_rev + 1 FROM target
+               WHERE c.id = target.conversation_id RETURNING c.last_rev
+             )
+           UPDATE messages SET deleted_at = $2, rev = bump.last_rev FROM bump
+           WHERE id = $1 AND deleted_at IS NULL RETURNING ${MESSAGE_COLUMNS.split(', ').map((c) => `messages.${c}`).join(', ')}`,
+          [n, now],
+        );
+        return bumped ?? (await sql.one<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1`, [n]));
+      });
       return row ? toMessage(row) : null;
     },
     async getMessage(id) {

@@ -122,4 +122,20 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     WHERE x.conversation_id = conversation_members.conversation_id AND x.sender_id = conversation_members.user_id), 0));
   UPDATE conversation_members SET delivered_seq = MAX(delivered_seq, read_seq);
   `,
+  /* 5: the change stream: every change of a conversation takes its next revision (see ConversationChange) */ `
+  ALTER TABLE conversations ADD COLUMN last_rev INTEGER NOT NULL DEFAULT 0;
+  UPDATE conversations SET last_rev = last_seq;
+  ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+  UPDATE messages SET rev = seq;
+  CREATE INDEX messages_rev ON messages (conversation_id, rev);
+  CREATE TABLE conversation_changes (
+    conversation_id TEXT NOT NULL,
+    rev INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    user_id TEXT,
+    role TEXT,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (conversation_id, rev)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,7 +1,16 @@
 import type { MemberRole, PositionAdvance, PositionResult, UserConversationRow } from '../records.js';
 import type { ConversationRepo } from '../store.js';
 import type { SqliteDb } from './open-database.js';
-import { type ConversationRow, type MemberRow, type MessageRow, toConversation, toMember, toMessage } from '../rows.js';
+import {
+  type ChangeRow,
+  type ConversationRow,
+  type MemberRow,
+  type MessageRow,
+  toChange,
+  toConversation,
+  toMember,
+  toMessage,
+} from '../rows.js';
 
 type ListRow = ConversationRow & {
   m_role: MemberRole;
@@ -31,6 +40,25 @@ export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
      SELECT id, ?, ?, ?, last_seq, last_seq FROM conversations WHERE id = ? ON CONFLICT DO NOTHING`,
   );
   const newGroupId = db.prepare('INSERT INTO group_ids DEFAULT VALUES');
+  const bumpRev = db.prepare<[string], { last_rev: number }>(
+    'UPDATE conversations SET last_rev = last_rev + 1 WHERE id = ? RETURNING last_rev',
+  );
+  const insertChange = db.prepare(
+    'INSERT INTO conversation_changes (conversation_id, rev, kind, user_id, role, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  /** Records a change under the conversation's next revision (in the caller's transaction); returns the revision. */
+  const recordChange = (id: string, kind: string, userId: string | null, role: string | null, now: number): number => {
+    const rev = (bumpRev.get(id) as { last_rev: number }).last_rev;
+    insertChange.run(id, rev, kind, userId, role, now);
+    return rev;
+  };
+  const messagesSince = db.prepare<[string, number, number], MessageRow>(
+    'SELECT * FROM messages WHERE conversation_id = ? AND rev > ? ORDER BY rev ASC LIMIT ?',
+  );
+  const changesSince = db.prepare<[string, number, number], ChangeRow>(
+    'SELECT * FROM conversation_changes WHERE conversation_id = ? AND rev > ? ORDER BY rev ASC LIMIT ?',
+  );
+  const lastRev = db.prepare<[string], { last_rev: number }>('SELECT last_rev FROM conversations WHERE id = ?');
   const insertGroup = db.prepare(
     `INSERT INTO conversations (id, kind, group_id, name, description, avatar_url, visibility, created_by, created_at)
      VALUES (?, 'group', ?, ?, ?, ?, ?, ?, ?)`,
@@ -108,9 +136,35 @@ export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
       return get.get(id) as ConversationRow;
     },
   );
-  const addMembers = db.transaction((id: string, userIds: readonly string[], role: MemberRole, now: number) =>
-    userIds.filter((u) => insertMember.run(u, role, now, id).changes > 0),
+  const addMembers = db.transaction((id: string, userIds: readonly string[], role: MemberRole, now: number) => {
+    const added: { userId: string; rev: number }[] = [];
+    for (const u of userIds) {
+      if (insertMember.run(u, role, now, id).changes > 0) {
+        added.push({ userId: u, rev: recordChange(id, 'member.added', u, role, now) });
+      }
+    }
+    return added;
+  });
+  const removeMemberTx = db.transaction((id: string, userId: string, now: number) =>
+    removeMember.run(id, userId).changes > 0 ? recordChange(id, 'member.removed', userId, null, now) : null,
   );
+  const setRoleTx = db.transaction((id: string, userId: string, role: MemberRole, now: number) =>
+    setRole.run(role, id, userId).changes > 0 ? recordChange(id, 'member.role', userId, role, now) : null,
+  );
+  const updateGroupTx = db.transaction((id: string, set: [string, unknown][], now: number) => {
+    const changed =
+      set.length > 0 &&
+      db
+        .prepare(`UPDATE conversations SET ${set.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ? AND kind = 'group'`)
+        .run(...set.map(([, v]) => v), id).changes > 0;
+    if (changed) recordChange(id, 'group.updated', null, null, now);
+    return get.get(id);
+  });
+  const changesSinceTx = db.transaction((id: string, rev: number, limit: number) => ({
+    messages: messagesSince.all(id, rev, limit).map(toMessage),
+    changes: changesSince.all(id, rev, limit).map(toChange),
+    lastRev: lastRev.get(id)?.last_rev ?? 0,
+  }));
 
   function toListRow(r: ListRow): UserConversationRow {
     const lastMessage: MessageRow | null =
@@ -156,20 +210,18 @@ export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
       const row = get.get(id);
       return row ? toConversation(row) : null;
     },
-    async updateGroup(id, patch) {
+    async updateGroup(id, patch, now = Date.now()) {
       const cols: [string, unknown][] = [
         ['name', patch.name],
         ['description', patch.description],
         ['avatar_url', patch.avatarUrl],
         ['visibility', patch.visibility],
       ];
-      const set = cols.filter(([, v]) => v !== undefined);
-      if (set.length > 0) {
-        db.prepare(
-          `UPDATE conversations SET ${set.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ? AND kind = 'group'`,
-        ).run(...set.map(([, v]) => v), id);
-      }
-      const row = get.get(id);
+      const row = updateGroupTx(
+        id,
+        cols.filter(([, v]) => v !== undefined),
+        now,
+      );
       return row ? toConversation(row) : null;
     },
     async getMember(conversationId, userId) {
@@ -185,11 +237,14 @@ export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
     async addMembers(conversationId, userIds, role, now) {
       return addMembers(conversationId, userIds, role, now);
     },
-    async removeMember(conversationId, userId) {
-      return removeMember.run(conversationId, userId).changes > 0;
+    async removeMember(conversationId, userId, now = Date.now()) {
+      return removeMemberTx(conversationId, userId, now);
     },
-    async setRole(conversationId, userId, role) {
-      return setRole.run(role, conversationId, userId).changes > 0;
+    async setRole(conversationId, userId, role, now = Date.now()) {
+      return setRoleTx(conversationId, userId, role, now);
+    },
+    async changesSince(conversationId, rev, limit) {
+      return changesSinceTx(conversationId, rev, limit);
     },
     async listUserConversations(userId) {
       return list.all(userId).map((r) => {

@@ -7,12 +7,16 @@ export function createSqliteMessageRepo(db: SqliteDb): MessageRepo {
   const findDuplicate = db.prepare<[string, string], MessageRow>(
     'SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?',
   );
-  const lastSeq = db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM conversations WHERE id = ?');
-  const setLastSeq = db.prepare('UPDATE conversations SET last_seq = ?, last_message_at = ? WHERE id = ?');
+  const lastSeq = db.prepare<[string], { last_seq: number; last_rev: number }>(
+    'SELECT last_seq, last_rev FROM conversations WHERE id = ?',
+  );
+  const setLastSeq = db.prepare(
+    'UPDATE conversations SET last_seq = ?, last_rev = ?, last_message_at = ? WHERE id = ?',
+  );
   // A duplicate (sender, client_msg_id) inserts nothing: the unique index settles it, without a lookup first.
   const insert = db.prepare(
-    `INSERT INTO messages (conversation_id, seq, sender_id, client_msg_id, kind, text, metadata, reply_to, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO messages (conversation_id, seq, rev, sender_id, client_msg_id, kind, text, metadata, reply_to, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING`,
   );
   const advanceSender = db.prepare<[number, number, string, string]>(
@@ -32,7 +36,19 @@ export function createSqliteMessageRepo(db: SqliteDb): MessageRepo {
   const latest = db.prepare<[string, number, number], MessageRow>(
     'SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?',
   );
-  const markDeleted = db.prepare('UPDATE messages SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL');
+  const bumpRev = db.prepare<[string], { last_rev: number }>(
+    'UPDATE conversations SET last_rev = last_rev + 1 WHERE id = ? RETURNING last_rev',
+  );
+  const markDeleted = db.prepare('UPDATE messages SET deleted_at = ?, rev = ? WHERE id = ? AND deleted_at IS NULL');
+  /** A deletion is a change: the message takes the conversation's next revision, once. */
+  const softDelete = db.transaction((id: string, now: number): MessageRow | undefined => {
+    const row = byId.get(id);
+    if (!row || (row.deleted_at !== null && row.deleted_at !== undefined)) return row;
+    const rev = (bumpRev.get(row.conversation_id) as { last_rev: number }).last_rev;
+    markDeleted.run(now, rev, id);
+    return byId.get(id);
+  });
+
 
   /**
    * One transaction for the whole batch: one fsync however many messages (group commit). Each conversation's
@@ -40,20 +56,22 @@ export function createSqliteMessageRepo(db: SqliteDb): MessageRepo {
    * gap-free (D3), and a duplicate returns the stored original (D2).
    */
   const appendBatch = db.transaction((items: readonly NewMessage[]): AppendResult[] => {
-    const seqs = new Map<string, { seq: number; at: number; changed: boolean }>();
+    const seqs = new Map<string, { seq: number; rev: number; at: number; changed: boolean }>();
     const senderSeqs = new Map<string, { conversationId: string; senderId: string; seq: number }>();
     const results = items.map((m): AppendResult => {
       let conv = seqs.get(m.conversationId);
       if (!conv) {
         const row = lastSeq.get(m.conversationId);
         if (!row) throw new Error(`conversation ${m.conversationId} does not exist`);
-        conv = { seq: row.last_seq, at: 0, changed: false };
+        conv = { seq: row.last_seq, rev: row.last_rev, at: 0, changed: false };
         seqs.set(m.conversationId, conv);
       }
       const seq = conv.seq + 1;
+      const rev = conv.rev + 1;
       const { changes, lastInsertRowid } = insert.run(
         m.conversationId,
         seq,
+        rev,
         m.senderId,
         m.clientMsgId,
         m.kind,
@@ -68,15 +86,16 @@ export function createSqliteMessageRepo(db: SqliteDb): MessageRepo {
         return { message: toMessage(existing), duplicate: true };
       }
       conv.seq = seq;
+      conv.rev = rev;
       conv.at = Math.max(conv.at, m.createdAt);
       conv.changed = true;
       const key = `${m.conversationId}\u0000${m.senderId}`;
       const sender = senderSeqs.get(key);
       if (sender) sender.seq = seq;
       else senderSeqs.set(key, { conversationId: m.conversationId, senderId: m.senderId, seq });
-      return { message: { ...m, id: String(lastInsertRowid), seq }, duplicate: false };
+      return { message: { ...m, id: String(lastInsertRowid), seq, rev }, duplicate: false };
     });
-    for (const [id, conv] of seqs) if (conv.changed) setLastSeq.run(conv.seq, conv.at, id);
+    for (const [id, conv] of seqs) if (conv.changed) setLastSeq.run(conv.seq, conv.rev, conv.at, id);
     // The sender has read and received what they sent.
     for (const s of senderSeqs.values()) advanceSender.run(s.seq, s.seq, s.conversationId, s.senderId);
     return results;
@@ -101,8 +120,7 @@ export function createSqliteMessageRepo(db: SqliteDb): MessageRepo {
     },
     async softDeleteMessage(id, now) {
       if (!/^\d{1,16}$/.test(id)) return null;
-      markDeleted.run(now, id);
-      const row = byId.get(id);
+      const row = softDelete(id, now);
       return row ? toMessage(row) : null;
     },
     async history(conversationId, q: HistoryQuery) {

@@ -26,7 +26,7 @@ export async function pushOfflineMessages(
   try {
     const rows = await ctx.store.listUserConversations(me);
     const delivered = Object.fromEntries(rows.map((r) => [r.conversation.id, r.member.deliveredSeq]));
-    for (const item of await ctx.sync.plan(me, delivered)) {
+    for (const item of (await ctx.sync.plan(me, delivered)).items) {
       let cursor = item.mustPage ? item.lastSeq - ctx.config.syncReplayLimit : item.from;
       while (cursor < item.lastSeq && !conn.closed) {
         const page: MessageRecord[] = await ctx.sync.page(item.conversationId, cursor, item.lastSeq, PAGE);

@@ -17,6 +17,8 @@ export class Hub {
   private byUser = new Map<string, Set<Connection>>();
   private dirty: Connection[] = [];
   private flushScheduled = false;
+  /** Transport connections opened but not yet connections of the hub (a Socket.IO handshake in progress). */
+  private handshakes = 0;
 
   constructor(
     private readonly sendBufferBytes: number,
@@ -50,8 +52,17 @@ export class Hub {
     return this.byUser.get(userId);
   }
 
+  /** Every open connection of this node, those still handshaking included. */
   get connectionCount(): number {
-    return this.all.size;
+    return this.all.size + this.handshakes;
+  }
+
+  handshakeStarted(): void {
+    this.handshakes++;
+  }
+
+  handshakeEnded(): void {
+    this.handshakes--;
   }
 
   get userCount(): number {

@@ -15,6 +15,7 @@ import { CanonicalDialect } from './gateway/canonical/canonical-dialect.js';
 import type { GatewayContext } from './gateway/context.js';
 import { startHeartbeatSweep } from './gateway/heartbeat-sweep.js';
 import { Hub } from './gateway/hub.js';
+import { PendingReplies } from './gateway/pending-replies.js';
 import { Sessions } from './gateway/sessions.js';
 import { WsGateway } from './gateway/ws-gateway.js';
 import { registerSeedDialects } from './gateway/dialects/register-seed-dialects.js';
@@ -155,6 +156,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     notifications,
     sync,
     frameRate: new RateLimiter(config.limits.framesPerSec, config.limits.framesBurst, clock),
+    replies: new PendingReplies(),
   };
   const gateway = new WsGateway(ctx);
   gateway.route(WS_PATH, new CanonicalDialect(ctx));
@@ -259,6 +261,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         const httpClosed = http.close();
         await settleFrames();
         await commit.drain();
+        await withTimeout(ctx.replies.settled(), config.shutdownTimeoutMs);
         gateway.closeAll();
         await settleFrames();
         await commit.drain();

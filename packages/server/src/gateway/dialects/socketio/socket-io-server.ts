@@ -42,6 +42,8 @@ export function attachSocketIo(
   gateway.leaveAlone(SOCKET_IO_PATH);
   io.engine.on('connection', (engineSocket: EngineSocket) => boundHandshake(ctx, engineSocket));
   io.use((socket, next) => {
+    // Draining: the client is told nothing that would stop it; it reconnects (to this node restarted, or another).
+    if (!gateway.accepting) return socket.conn.close();
     const raw = handshakeToken(socket);
     socket.data.conn = null;
     if (raw === null) return next();
@@ -51,7 +53,7 @@ export function attachSocketIo(
       (err) => next(authenticationError(toAppError(err))),
     );
   });
-  io.on('connection', (socket) => accept(ctx, socket, dialects));
+  io.on('connection', (socket) => accept(ctx, socket, dialects, gateway));
   return io;
 }
 
@@ -107,7 +109,7 @@ function connectionOf(ctx: SeedContext, socket: Socket, dialect: SocketIoDialect
   return conn;
 }
 
-function accept(ctx: SeedContext, socket: Socket, dialects: readonly SocketIoDialect[]): void {
+function accept(ctx: SeedContext, socket: Socket, dialects: readonly SocketIoDialect[], gateway: WsGateway): void {
   const attached = (socket.data.conn ?? null) as Connection | null;
   const dialect = attached?.dialect ?? dialects.find((d) => !d.needsHandshakeToken);
   if (!dialect) {
@@ -123,7 +125,7 @@ function accept(ctx: SeedContext, socket: Socket, dialects: readonly SocketIoDia
   socket.on('disconnect', () => ctx.sessions.closed(conn));
   socket.onAny((name: unknown, ...args: unknown[]) => {
     ctx.metrics.framesIn.inc({ dialect: socketDialect.name });
-    if (conn.closed) return;
+    if (conn.closed || !gateway.accepting) return;
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : null;
     conn.chain = conn.chain
       .then(() => socketDialect.event(conn, String(name), args[0], ack))

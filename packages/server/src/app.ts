@@ -85,6 +85,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     config.limits.sendBufferBytes,
     (conn) => sessions?.close(conn, CLOSE_CODES.SLOW_CONSUMER, 'slow consumer, reconnect and catch up'),
     (n) => metrics.framesOut.inc(n),
+    (dialect, err) => log.error({ err, dialect: dialect.name }, 'an event could not be encoded; not delivered in it'),
   );
   const metrics = new Metrics(
     () => hub.connectionCount,
@@ -112,7 +113,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   const social = new SocialService(store, users, bus, clock);
   const membership = new MembershipCache(store);
-  const presence = new PresenceService(presenceStore, store, store, bus, clock, config.presence.graceMs, host);
+  const presence = new PresenceService(
+    presenceStore,
+    store,
+    store,
+    bus,
+    clock,
+    config.presence.graceMs,
+    host,
+    config.seed003Presence === 'everyone',
+  );
   const conversations = new ConversationService(store, users, social, presence, membership, clock, config.dmPolicy);
   const groups = new GroupService(store, users, membership, bus, clock);
   const commit = new GroupCommit(store, (size, seconds, written) => {

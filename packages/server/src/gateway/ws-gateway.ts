@@ -144,7 +144,10 @@ export class WsGateway {
     });
     ws.on('close', () => ctx.sessions.closed(conn));
     ws.on('error', (err) => ctx.log.debug({ err, conn: conn.id }, 'socket error'));
-    if (auth === null) return;
+    if (auth === null) {
+      if (dialect.tokenOnUpgrade) dialect.refused(conn, new AppError('AUTH_REQUIRED', 'Connect with ?token=<jwt>'));
+      return;
+    }
     if ('error' in auth) {
       dialect.refused(conn, auth.error);
       return;

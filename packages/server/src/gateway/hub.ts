@@ -114,6 +114,16 @@ export class Hub {
     }
   }
 
+  /** Stops holding a connection's events and queues the held ones to it, in order, in its dialect. */
+  release(conn: Connection): void {
+    const held = conn.holding ?? [];
+    conn.holding = null;
+    for (const event of held) {
+      const frame = this.encode(conn.dialect, event);
+      if (frame !== null) this.write(conn, frame);
+    }
+  }
+
   /** The connections of one device of a user on this node. */
   devicesConnections(userId: string, deviceId: string): Connection[] {
     return [...(this.byUser.get(userId) ?? [])].filter((c) => c.deviceId === deviceId);

@@ -131,12 +131,7 @@ function accept(ctx: SeedContext, socket: Socket, dialects: readonly SocketIoDia
       .then(() => socketDialect.event(conn, String(name), args[0], ack))
       .catch((err) => ctx.log.error({ err, conn: conn.id }, 'socket.io event handler failed'));
   });
-  const held = conn.holding ?? [];
-  conn.holding = null;
-  for (const event of held) {
-    const text = conn.dialect.encode(event);
-    if (text !== null) ctx.hub.write(conn, text);
-  }
+  ctx.hub.release(conn);
   socketDialect.opened(conn);
 }
 

@@ -15,6 +15,7 @@ import { CanonicalDialect } from './gateway/canonical/canonical-dialect.js';
 import type { GatewayContext } from './gateway/context.js';
 import { startHeartbeatSweep } from './gateway/heartbeat-sweep.js';
 import { Hub } from './gateway/hub.js';
+import { PendingReplies } from './gateway/pending-replies.js';
 import { Sessions } from './gateway/sessions.js';
 import { WsGateway } from './gateway/ws-gateway.js';
 import { registerSeedDialects } from './gateway/dialects/register-seed-dialects.js';
@@ -87,6 +88,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     config.limits.sendBufferBytes,
     (conn) => sessions?.close(conn, CLOSE_CODES.SLOW_CONSUMER, 'slow consumer, reconnect and catch up'),
     (n) => metrics.framesOut.inc(n),
+    (dialect, err) => log.error({ err, dialect: dialect.name }, 'an event could not be encoded; not delivered in it'),
   );
   const metrics = new Metrics(
     () => hub.connectionCount,
@@ -114,7 +116,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   const social = new SocialService(store, users, bus, clock);
   const membership = new MembershipCache(store);
-  const presence = new PresenceService(presenceStore, store, store, bus, clock, config.presence.graceMs, host);
+  const presence = new PresenceService(
+    presenceStore,
+    store,
+    store,
+    bus,
+    clock,
+    config.presence.graceMs,
+    host,
+    config.seed003Presence === 'everyone',
+  );
   const conversations = new ConversationService(store, users, social, presence, membership, clock, config.dmPolicy);
   const groups = new GroupService(store, users, membership, bus, clock);
   const commit = new GroupCommit(store, (size, seconds, written) => {
@@ -166,6 +177,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     notifications,
     sync,
     frameRate: new RateLimiter(config.limits.framesPerSec, config.limits.framesBurst, clock),
+    replies: new PendingReplies(),
   };
   const gateway = new WsGateway(ctx);
   gateway.route(WS_PATH, new CanonicalDialect(ctx));
@@ -271,6 +283,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         const httpClosed = http.close();
         await settleFrames();
         await commit.drain();
+        await withTimeout(ctx.replies.settled(), config.shutdownTimeoutMs);
         gateway.closeAll();
         await settleFrames();
         await commit.drain();

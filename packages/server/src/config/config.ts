@@ -48,6 +48,12 @@ export interface Config {
   heartbeat: { intervalMs: number; timeoutMs: number; authTimeoutMs: number };
   /** ttlMs: a device's presence entry expires unless its node refreshes it (every ttlMs / 3); a dead node's users go offline within it. */
   presence: { graceMs: number; awayAfterMs: number; typingTtlMs: number; ttlMs: number };
+  /**
+   * Seed 003's presence (PARLEY_SEED003_PRESENCE): `contacts` (default) keeps P1 (its `user_status` / `presence`
+   * pushes and `GET /api/v1/online` list only the caller's contacts); `everyone` is the seed's own behaviour: every
+   * seed 003 client hears every user come and go, and the list shows every online user.
+   */
+  seed003Presence: 'contacts' | 'everyone';
   /** Catch-up replays at most this many messages per conversation; beyond it the client is told to page. */
   syncReplayLimit: number;
   webhook: { url: string; secret: string; maxAttempts: number; retryBaseMs: number; timeoutMs: number } | null;
@@ -216,6 +222,7 @@ export function loadConfig(env: Env = process.env): Config {
       typingTtlMs: readInt(env, 'PARLEY_TYPING_TTL_MS', 6_000, 500, 60_000),
       ttlMs: readInt(env, 'PARLEY_PRESENCE_TTL_MS', 60_000, 300, 3_600_000),
     },
+    seed003Presence: readEnum(env, 'PARLEY_SEED003_PRESENCE', ['contacts', 'everyone'] as const, 'contacts'),
     syncReplayLimit: readInt(env, 'PARLEY_SYNC_REPLAY_LIMIT', 2_000, 1, 1_000_000),
     webhook: readWebhook(env),
     shutdownTimeoutMs: readInt(env, 'PARLEY_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),

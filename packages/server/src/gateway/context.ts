@@ -14,6 +14,7 @@ import type { PresenceService } from '../services/presence-service.js';
 import type { RateLimiter } from '../services/rate-limiter.js';
 import type { UserService } from '../services/user-service.js';
 import type { Hub } from './hub.js';
+import type { PendingReplies } from './pending-replies.js';
 import type { Sessions } from './sessions.js';
 
 /** What a dialect may use: the shared services and the node's connection machinery. */
@@ -36,4 +37,6 @@ export interface GatewayContext {
   sync: SyncService;
   /** Per-connection frame rate. */
   frameRate: RateLimiter;
+  /** Replies still to be written after their frame was handled (acks of sends being stored). */
+  replies: PendingReplies;
 }

@@ -9,6 +9,10 @@ import type { Connection } from './connection.js';
  */
 export interface Dialect {
   readonly name: string;
+  /** Its clients authenticate only on the upgrade: an upgrade without a token is refused at once (`refused`). */
+  readonly tokenOnUpgrade?: boolean;
+  /** Its clients hear every user's presence changes, not only their contacts' (P1); a deployment's choice. */
+  readonly hearsAllPresence?: boolean;
   /** Renders a domain event for this dialect's clients, or null when they have no such event. Called once per event. */
   encode(event: DomainEvent): string | null;
   /** The socket is open and authenticated with the token that came with the upgrade. */
@@ -17,4 +21,6 @@ export interface Dialect {
   refused(conn: Connection, error: AppError): void;
   /** Handles one text frame. The frames of one connection are handled one after another. */
   frame(conn: Connection, text: string): Promise<void>;
+  /** The connection is gone (it already left the hub): forget what was kept for it. */
+  closed?(conn: Connection): void;
 }

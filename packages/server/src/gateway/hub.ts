@@ -17,11 +17,16 @@ export class Hub {
   private byUser = new Map<string, Set<Connection>>();
   private dirty: Connection[] = [];
   private flushScheduled = false;
+  /** Connections whose dialect hears every user's presence changes, not only their contacts' (Dialect.hearsAllPresence). */
+  private readonly presenceListeners = new Set<Connection>();
+  /** Transport connections opened but not yet connections of the hub (a Socket.IO handshake in progress). */
+  private handshakes = 0;
 
   constructor(
     private readonly sendBufferBytes: number,
     private readonly onSlowConsumer: (conn: Connection) => void,
     private readonly onFramesOut: (n: number) => void,
+    private readonly onEncodeError: (dialect: Dialect, err: unknown) => void = () => {},
   ) {}
 
   track(conn: Connection): void {
@@ -37,10 +42,12 @@ export class Hub {
       this.byUser.set(userId, set);
     }
     set.add(conn);
+    if (conn.dialect.hearsAllPresence) this.presenceListeners.add(conn);
   }
 
   remove(conn: Connection): void {
     this.all.delete(conn);
+    this.presenceListeners.delete(conn);
     if (conn.userId === null) return;
     const set = this.byUser.get(conn.userId);
     if (set?.delete(conn) && set.size === 0) this.byUser.delete(conn.userId);
@@ -50,8 +57,17 @@ export class Hub {
     return this.byUser.get(userId);
   }
 
+  /** Every open connection of this node, those still handshaking included. */
   get connectionCount(): number {
-    return this.all.size;
+    return this.all.size + this.handshakes;
+  }
+
+  handshakeStarted(): void {
+    this.handshakes++;
+  }
+
+  handshakeEnded(): void {
+    this.handshakes--;
   }
 
   get userCount(): number {
@@ -63,20 +79,48 @@ export class Hub {
     for (const userId of message.to) {
       const conns = this.byUser.get(userId);
       if (!conns) continue;
-      for (const conn of conns) {
-        if (conn.id === message.skipConnectionId) continue;
-        if (conn.holding !== null) {
-          conn.holding.push(message.event);
-          continue;
-        }
-        let frame = encoded.get(conn.dialect);
-        if (frame === undefined) {
-          const text = conn.dialect.encode(message.event);
-          frame = text === null ? null : Buffer.from(text);
-          encoded.set(conn.dialect, frame);
-        }
-        if (frame !== null) this.write(conn, frame);
-      }
+      for (const conn of conns) this.deliverTo(conn, message, encoded);
+    }
+    const { event } = message;
+    if (event.type !== 'presence.changed' || this.presenceListeners.size === 0) return;
+    const reached = new Set(message.to);
+    for (const conn of this.presenceListeners) {
+      if (conn.userId !== event.userId && !reached.has(conn.userId as string)) this.deliverTo(conn, message, encoded);
+    }
+  }
+
+  private deliverTo(conn: Connection, message: Deliver, encoded: Map<Dialect, Buffer | null>): void {
+    if (conn.id === message.skipConnectionId) return;
+    if (conn.holding !== null) {
+      conn.holding.push(message.event);
+      return;
+    }
+    let frame = encoded.get(conn.dialect);
+    if (frame === undefined) {
+      frame = this.encode(conn.dialect, message.event);
+      encoded.set(conn.dialect, frame);
+    }
+    if (frame !== null) this.write(conn, frame);
+  }
+
+  /** One dialect's frame for an event; an event a dialect cannot encode reaches none of its sockets, and no other's. */
+  private encode(dialect: Dialect, event: Deliver['event']): Buffer | null {
+    try {
+      const text = dialect.encode(event);
+      return text === null ? null : Buffer.from(text);
+    } catch (err) {
+      this.onEncodeError(dialect, err);
+      return null;
+    }
+  }
+
+  /** Stops holding a connection's events and queues the held ones to it, in order, in its dialect. */
+  release(conn: Connection): void {
+    const held = conn.holding ?? [];
+    conn.holding = null;
+    for (const event of held) {
+      const frame = this.encode(conn.dialect, event);
+      if (frame !== null) this.write(conn, frame);
     }
   }
 

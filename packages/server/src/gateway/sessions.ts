@@ -72,6 +72,7 @@ export class Sessions {
     conn.pending = [];
     conn.pendingBytes = 0;
     this.hub.remove(conn);
+    conn.dialect.closed?.(conn);
     if (conn.userId !== null) {
       this.presence.disconnected(conn.userId, conn.id).catch((err) => this.log.warn({ err }, 'presence update failed'));
     }

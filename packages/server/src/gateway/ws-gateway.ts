@@ -92,9 +92,16 @@ export class WsGateway {
     });
   }
 
-  /** Stops accepting connections; existing ones stay until closeAll. */
+  /**
+   * Stops accepting connections, and frames on existing ones: a frame that arrives from now on is neither handled
+   * nor answered (its sender resends it after reconnecting). Connections stay open until closeAll.
+   */
   stopAccepting(): void {
     this.draining = true;
+  }
+
+  get accepting(): boolean {
+    return !this.draining;
   }
 
   /** Closes every connection with 3000 "server restarting, reconnect", after writing what is queued. */
@@ -125,7 +132,7 @@ export class WsGateway {
       conn.lastSeenAt = ctx.clock();
       conn.pinged = false;
       ctx.metrics.framesIn.inc({ dialect: dialect.name });
-      if (conn.closed) return;
+      if (conn.closed || this.draining) return;
       const text = isBinary ? null : (data as Buffer).toString('utf8');
       conn.chain = conn.chain
         .then(() => (text === null ? dialect.frame(conn, '\u0000binary') : dialect.frame(conn, text)))
@@ -137,7 +144,10 @@ export class WsGateway {
     });
     ws.on('close', () => ctx.sessions.closed(conn));
     ws.on('error', (err) => ctx.log.debug({ err, conn: conn.id }, 'socket error'));
-    if (auth === null) return;
+    if (auth === null) {
+      if (dialect.tokenOnUpgrade) dialect.refused(conn, new AppError('AUTH_REQUIRED', 'Connect with ?token=<jwt>'));
+      return;
+    }
     if ('error' in auth) {
       dialect.refused(conn, auth.error);
       return;

@@ -31,6 +31,11 @@ export class PresenceService {
     private readonly clock: Clock,
     private readonly graceMs: number,
     private readonly host: HostEvents,
+    /**
+     * Publish every change, even of a user with no contacts: some clients hear everyone's presence (a deployment
+     * setting, Dialect.hearsAllPresence). The audience named in each change stays the user's contacts.
+     */
+    private readonly announceWithoutAudience = false,
   ) {}
 
   async connected(userId: string, connectionId: string, state: DeviceStatus = 'online'): Promise<void> {
@@ -142,7 +147,7 @@ export class PresenceService {
 
   private async announce(userId: string, status: PresenceStatus): Promise<void> {
     const audience = await this.social.contactsOf(userId);
-    if (audience.length === 0) return;
+    if (audience.length === 0 && !this.announceWithoutAudience) return;
     const user = await this.users.getUser(userId);
     this.bus.publish({
       kind: 'deliver',

@@ -91,6 +91,33 @@ describe('seed 001 (Socket.IO chat + system notifications): JWT handshake, /api/
     expect(await a.next('user_offline')).toEqual({ userId: 2, lastSeen: expect.stringMatching(ISO_MS) });
   });
 
+  it("U1: the mark_read ack's totalUnread is /api/messages/unread/count's chat: direct messages only, group messages are not the seed's", async () => {
+    const dave = await hostUser(server.app, '4', 'dave');
+    const erin = await hostUser(server.app, '5', 'erin');
+    await befriend(server.app, dave, erin);
+    const group = await rest(server.app, carol.token).post('/v1/groups', { name: 'g', member_ids: [5] });
+    const conv = `g:${(group.body as { group: { id: number } }).group.id}`;
+    for (const text of ['g1', 'g2', 'g3']) {
+      expect((await rest(server.app, carol.token).post(`/v1/conversations/${conv}/messages`, { text })).status).toBe(
+        201,
+      );
+    }
+    for (const text of ['d1', 'd2']) {
+      expect((await rest(server.app, dave.token).post('/v1/messages', { to_user_id: 5, text })).status).toBe(201);
+    }
+    const chat = async () =>
+      ((await rest(server.app, erin.token).get('/api/messages/unread/count')).body as { data: { chat: number } }).data
+        .chat;
+    expect(await chat()).toBe(2);
+    const e = await connect(erin, ['websocket']);
+    expect(await e.request('mark_read', { fromUserId: 4 })).toEqual({ success: true, unreadCount: 0, totalUnread: 0 });
+    expect(await chat()).toBe(0);
+    await rest(server.app, dave.token).post('/v1/messages', { to_user_id: 5, text: 'd3' });
+    // a conversation with nothing to read answers the same total
+    expect(await e.request('mark_read', { fromUserId: 3 })).toEqual({ success: true, unreadCount: 0, totalUnread: 1 });
+    expect(await chat()).toBe(1);
+  });
+
   it('friends-only DMs (PARLEY_DM_POLICY=friends); unknown events and bad payloads are refused in the seed shape', async () => {
     const a = await connect(alice, ['websocket']);
     expect(await a.request('send_message', { toUserId: 3, content: 'hi', tempId: 'x1' })).toEqual({

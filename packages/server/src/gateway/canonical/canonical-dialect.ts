@@ -66,15 +66,17 @@ export class CanonicalDialect implements Dialect {
       const data = await handler(this.ctx, conn, f);
       if (data !== null && typeof data === 'object' && 'deferred' in data) {
         const { deferred, after } = data as Deferred;
-        deferred.then(
-          (d) => {
-            if (id !== undefined) this.send(conn, { type: 'result', id, data: d });
-            after?.();
-          },
-          (err) => {
-            this.error(conn, id, this.internal(err));
-            after?.();
-          },
+        this.ctx.replies.track(
+          deferred.then(
+            (d) => {
+              if (id !== undefined) this.send(conn, { type: 'result', id, data: d });
+              after?.();
+            },
+            (err) => {
+              this.error(conn, id, this.internal(err));
+              after?.();
+            },
+          ),
         );
       } else if (id !== undefined) {
         this.send(conn, { type: 'result', id, data });

@@ -10,6 +10,7 @@ import { type Ack, failure, respond, type SocketIoDialect } from '../socketio/so
 import { socketIoFrame } from '../socketio/socket-io-transport.js';
 import { Seed001Encoder } from './seed001-events.js';
 import { renderChat001 } from './seed001-render.js';
+import { chatUnread } from './seed001-unread.js';
 
 type Handler = (conn: Connection, p: Obj) => Promise<unknown>;
 
@@ -121,9 +122,8 @@ export class Seed001Dialect implements SocketIoDialect {
         throw new AppError('NOT_FOUND', 'No such message', { field: 'messageId' });
       seq = m.seq;
     }
-    if (seq === 0) return { success: true, unreadCount: 0, totalUnread: await this.ctx.store.totalUnread(me) };
-    const r = await this.ctx.receipts.markRead(me, conversationId, seq);
-    return { success: true, unreadCount: r.unreadCount, totalUnread: r.totalUnread };
+    const unreadCount = seq === 0 ? 0 : (await this.ctx.receipts.markRead(me, conversationId, seq)).unreadCount;
+    return { success: true, unreadCount, totalUnread: await chatUnread(this.ctx, me) };
   }
 
   private async markSystemRead(conn: Connection, p: Obj) {

@@ -1,4 +1,4 @@
-import { dmConversationId, parseConversationId } from '@parley/protocol';
+import { dmConversationId } from '@parley/protocol';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../../errors.js';
 import { body, userIdParam } from '../../../http/params.js';
@@ -8,6 +8,7 @@ import { peopleOf } from '../shared/people.js';
 import { seedErrorShape } from '../shared/rest-errors.js';
 import { seedAuthenticate } from '../shared/seed-rest-auth.js';
 import type { SeedContext } from '../seed-context.js';
+import { chatUnread } from './seed001-unread.js';
 import { renderChat001, renderSystem001, renderUser001 } from './seed001-render.js';
 
 type Params = { Params: Record<string, string> };
@@ -69,10 +70,7 @@ export async function seed001Rest(app: FastifyInstance, ctx: SeedContext): Promi
   });
 
   app.get('/api/messages/unread/count', async (request) => {
-    const { conversations } = await ctx.conversations.list(request.userId);
-    const chat = conversations
-      .filter((c) => parseConversationId(c.conversation.id)?.kind === 'dm')
-      .reduce((n, c) => n + c.unreadCount, 0);
+    const chat = await chatUnread(ctx, request.userId);
     const system = await ctx.notifications.unreadCount(request.userId);
     return { success: true, data: { chat, system, total: chat + system } };
   });

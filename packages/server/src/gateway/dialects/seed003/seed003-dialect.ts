@@ -4,6 +4,7 @@ import type { Obj } from '../../../validation/validate.js';
 import type { Connection } from '../../connection.js';
 import type { Dialect } from '../../dialect.js';
 import { closeCodeFor } from '../shared/close-code.js';
+import { nestedDeeperThan } from '../shared/json-bounds.js';
 import { parseJsonFrame } from '../shared/json-frame.js';
 import { nameOf } from '../shared/people.js';
 import { sendThen, textInput } from '../shared/send.js';
@@ -20,6 +21,9 @@ type Seed003Error =
   | 'AUTHENTICATION_FAILED';
 
 const STATES = ['online', 'away', 'busy', 'offline'] as const;
+/** Bounds of a `presence` frame's `data`, which every contact's push repeats (docs/compatibility.md). */
+const PRESENCE_DATA_MAX_CHARS = 1024;
+const PRESENCE_DATA_MAX_DEPTH = 4;
 
 /**
  * Seed 003 (FastAPI, /api/v1/ws?token=): `connected{message, user_id, online_count}` on open; `ping` -> `pong`;
@@ -30,9 +34,13 @@ const STATES = ['online', 'away', 'busy', 'offline'] as const;
  */
 export class Seed003Dialect implements Dialect {
   readonly name = 'seed003';
+  readonly tokenOnUpgrade = true;
+  readonly hearsAllPresence: boolean;
   private readonly encoder = new Seed003Encoder();
 
-  constructor(private readonly ctx: SeedContext) {}
+  constructor(private readonly ctx: SeedContext) {
+    this.hearsAllPresence = ctx.config.seed003Presence === 'everyone';
+  }
 
   encode(event: Parameters<Seed003Encoder['encode']>[0]): string | null {
     return this.encoder.encode(event);
@@ -47,6 +55,14 @@ export class Seed003Dialect implements Dialect {
     this.ctx.metrics.errors.inc({ code: error.code });
     const frame = this.errorFrame('AUTHENTICATION_FAILED', error.message);
     this.ctx.sessions.close(conn, closeCodeFor(error), error.code, frame);
+  }
+
+  /** A user's presence `data` lives while they have a seed 003 connection on this node. */
+  closed(conn: Connection): void {
+    const userId = conn.userId;
+    if (userId === null) return;
+    for (const other of this.ctx.hub.connectionsOf(userId) ?? []) if (other.dialect === this) return;
+    this.encoder.presenceData.delete(userId);
   }
 
   async frame(conn: Connection, text: string): Promise<void> {
@@ -99,7 +115,15 @@ export class Seed003Dialect implements Dialect {
     if (typeof status !== 'string' || !(STATES as readonly string[]).includes(status)) {
       throw new AppError('VALIDATION_FAILED', `status must be one of ${STATES.join(', ')}`);
     }
-    this.encoder.presenceData.set(conn.userId as string, objectOf(frame.data));
+    const data = objectOf(frame.data);
+    if (nestedDeeperThan(data, PRESENCE_DATA_MAX_DEPTH) || JSON.stringify(data).length > PRESENCE_DATA_MAX_CHARS) {
+      return this.error(
+        conn,
+        'INVALID_MESSAGE',
+        `presence data is limited to ${PRESENCE_DATA_MAX_CHARS} characters of JSON nested at most ${PRESENCE_DATA_MAX_DEPTH} deep`,
+      );
+    }
+    this.encoder.presenceData.set(conn.userId as string, data);
     const state = status === 'offline' ? 'away' : (status as 'online' | 'away' | 'busy');
     await this.ctx.sessions.setStatus(conn, state, true);
   }

@@ -23,7 +23,7 @@ export async function sendThen(
 ): Promise<void> {
   try {
     const { committed } = await ctx.messages.submit(conn.userId as string, input, echo ? undefined : conn.id);
-    committed.then(done, (err) => failed(toAppError(err)));
+    ctx.replies.track(committed.then(done, (err) => failed(toAppError(err))));
   } catch (err) {
     failed(toAppError(err));
   }

@@ -1,3 +1,4 @@
+import { CLOSE_CODES, shouldReconnect } from '@parley/protocol';
 import type { Socket } from 'socket.io';
 import type { Transport } from '../../transport.js';
 
@@ -6,30 +7,55 @@ import type { Transport } from '../../transport.js';
  * (several events: one per line); this transport turns that text into Socket.IO EVENT packets for the main
  * namespace (`2` + JSON, Socket.IO protocol v5) and writes them to the engine directly, so an event is encoded
  * once per dialect however many sockets receive it, like every other connection of the hub.
+ *
+ * Guarantees:
+ * - `bufferedAmount` counts what the client has not taken yet on either transport: bytes queued in the engine
+ *   (all of them on HTTP long-polling until the client polls) plus what the WebSocket under it has not sent, so the
+ *   hub's slow-consumer bound holds for polling clients too.
+ * - A close the client should recover from (Parley's reconnect range, below 3500) ends the engine connection, which
+ *   socket.io-client reports as "transport close" and reconnects by itself; a terminal close (3500 and above) is a
+ *   server-side disconnect, after which socket.io-client stays disconnected.
  */
 export class SocketIoTransport implements Transport {
-  constructor(private readonly socket: Socket) {}
+  /** Bytes written to the engine since it last handed its queue to the transport. */
+  private queuedBytes = 0;
+
+  constructor(private readonly socket: Socket) {
+    socket.conn.on('flush', this.flushed);
+  }
+
+  private readonly flushed = () => {
+    this.queuedBytes = 0;
+  };
 
   get open(): boolean {
     return this.socket.connected && this.socket.conn.readyState === 'open';
   }
 
-  /** What the WebSocket under the engine has not sent yet (0 while on HTTP long-polling). */
   get bufferedAmount(): number {
     const ws = (this.socket.conn.transport as unknown as { socket?: { bufferedAmount?: unknown } }).socket;
-    return typeof ws?.bufferedAmount === 'number' ? ws.bufferedAmount : 0;
+    return this.queuedBytes + (typeof ws?.bufferedAmount === 'number' ? ws.bufferedAmount : 0);
   }
 
   write(frames: readonly (string | Buffer)[]): void {
     if (!this.open) return;
-    for (const frame of frames) for (const packet of packetsOf(frame)) this.socket.conn.write(packet);
+    for (const frame of frames) {
+      const packets = packetsOf(frame);
+      this.queuedBytes += (typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length) + packets.length;
+      for (const packet of packets) this.socket.conn.write(packet);
+    }
   }
 
-  close(): void {
-    this.socket.disconnect(true);
+  close(code: number): void {
+    if (!shouldReconnect(code)) {
+      this.socket.disconnect(true);
+      return;
+    }
+    // A slow consumer's queue is dropped (it catches up from the store); otherwise what is queued is sent first.
+    this.socket.conn.close(code === CLOSE_CODES.SLOW_CONSUMER);
   }
 
-  /** Engine.IO runs its own heartbeat (ping / pong packets); nothing to add. */
+  /** Engine.IO runs its own heartbeat (ping / pong packets, timed from Parley's heartbeat settings). */
   ping(): void {}
 }
 

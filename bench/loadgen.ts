@@ -79,6 +79,8 @@ function readerOf(share: number, eligible: (i: number) => boolean): (i: number) 
 type FrameHandler = (c: Client, payload: Buffer) => void;
 
 const send = (m: unknown) => process.send?.(m);
+/** How long a run waits, after its drain, for the last receipts to reach the senders (then reports what is missing). */
+const RECEIPTS_WAIT_MS = 15_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function cpuTimer() {
@@ -424,7 +426,7 @@ async function runDm(job: DmJob): Promise<unknown> {
     }
     return { delivered, read };
   };
-  const receiptsUntil = Date.now() + 5_000;
+  const receiptsUntil = Date.now() + RECEIPTS_WAIT_MS;
   const receiptsWaitStarted = performance.now();
   if (job.confirm) {
     while (Date.now() < receiptsUntil) {
@@ -683,7 +685,7 @@ async function runFanout(job: FanoutJob): Promise<unknown> {
     sending = false;
     byIndex[0].ws.sendMany(frames);
     const started = performance.now();
-    const until = Date.now() + 5_000;
+    const until = Date.now() + RECEIPTS_WAIT_MS;
     const short = () => {
       const finalSeq = lastSeqBy[0] as number;
       const seen = (receiptsBy as Map<number, [number, number]>[])[0] as Map<number, [number, number]>;

@@ -25,23 +25,31 @@ const post = (method: string, params?: object) =>
     inspector.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
   );
 
+let profiling: Promise<unknown> = Promise.resolve();
 process.on('message', (m: { cmd?: string; file?: string }) => {
   if (m.cmd === 'heap' && m.file) {
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
     process.send?.({ heap: writeHeapSnapshot(m.file) });
   }
+  // Start and stop run in order (a stop arriving while a busy loop is still starting waits for the start), and a
+  // failure is reported to the runner rather than crashing the server mid-run.
   if (m.cmd === 'profile-start') {
-    void post('Profiler.enable')
+    profiling = profiling
+      .then(() => post('Profiler.enable'))
       .then(() => post('Profiler.setSamplingInterval', { interval: 200 }))
-      .then(() => post('Profiler.start'));
+      .then(() => post('Profiler.start'))
+      .catch((err: unknown) => process.send?.({ profileError: String(err) }));
   }
   if (m.cmd === 'profile-stop' && m.file) {
     const file = m.file;
-    void post('Profiler.stop').then((r) => {
-      writeFileSync(file, JSON.stringify((r as { profile: unknown }).profile));
-      process.send?.({ profiled: file });
-    });
+    profiling = profiling
+      .then(() => post('Profiler.stop'))
+      .then((r) => {
+        writeFileSync(file, JSON.stringify((r as { profile: unknown }).profile));
+        process.send?.({ profiled: file });
+      })
+      .catch((err: unknown) => process.send?.({ profileError: String(err) }));
   }
   if (m.cmd === 'gc') {
     const gc = (globalThis as { gc?: () => void }).gc;

@@ -266,11 +266,15 @@ export class ParleyClient extends Emitter<ClientEvents> {
       case 'msg.new':
         this.receive(frame.message);
         return;
-      case 'msg.updated':
+      case 'msg.updated': {
         this.changed(frame.message.conversation_id, frame.message.rev);
-        if (this.messages.update(frame.message) === 'updated') this.emit('message-updated', frame.message);
+        const applied = this.messages.update(frame.message);
+        if (applied === 'updated') this.emit('message-updated', frame.message);
+        // a message this client never got (it holds a later one only): it is new here, in its current state
+        else if (applied === 'absent') this.receive(frame.message);
         this.emit('event', frame);
         return;
+      }
       case 'conv.member':
         if (frame.rev > 0) this.changed(frame.conversation_id, frame.rev);
         this.emit('event', frame);

@@ -46,7 +46,7 @@ export interface MessageRow {
   reply_to: number | null;
   created_at: number;
   deleted_at?: number | null;
-  rev?: number;
+  rev: number;
 }
 
 /** A deleted message is returned in its place with its content withheld (the row keeps it, for operators). */
@@ -63,7 +63,7 @@ export function toMessage(r: MessageRow): MessageRecord {
     metadata: deleted || r.metadata === null ? null : (JSON.parse(r.metadata) as Record<string, unknown>),
     replyTo: r.reply_to === null ? null : String(r.reply_to),
     createdAt: r.created_at,
-    rev: r.rev ?? r.seq,
+    rev: r.rev,
   };
   if (deleted) record.deletedAt = r.deleted_at as number;
   return record;
@@ -81,7 +81,7 @@ export interface ConversationRow {
   created_at: number;
   last_seq: number;
   last_message_at: number | null;
-  last_rev?: number;
+  last_rev: number;
 }
 
 export function toConversation(r: ConversationRow): ConversationRecord {
@@ -97,7 +97,7 @@ export function toConversation(r: ConversationRow): ConversationRecord {
     createdAt: r.created_at,
     lastSeq: r.last_seq,
     lastMessageAt: r.last_message_at,
-    lastRev: r.last_rev ?? r.last_seq,
+    lastRev: r.last_rev,
   };
 }
 

@@ -31,6 +31,7 @@ type ListRow = ConversationRow & {
   lm_reply_to: number | null;
   lm_created_at: number;
   lm_deleted_at: number | null;
+  lm_rev: number;
 };
 
 /**
@@ -157,6 +158,7 @@ export function createPostgresConversationRepo(db: PgDb): ConversationRepo {
             reply_to: r.lm_reply_to,
             created_at: r.lm_created_at,
             deleted_at: r.lm_deleted_at,
+            rev: r.lm_rev,
           };
     return {
       conversation: toConversation(r),
@@ -305,13 +307,13 @@ export function createPostgresConversationRepo(db: PgDb): ConversationRepo {
     async listUserConversations(userId) {
       const rows = await db.rows<ListRow>(
         `SELECT c.id, c.kind, c.group_id, c.name, c.description, c.avatar_url, c.visibility, c.created_by,
-           c.created_at, c.last_seq, c.last_message_at,
+           c.created_at, c.last_seq, c.last_message_at, c.last_rev,
            m.role AS m_role, m.joined_at AS m_joined_at, m.delivered_seq AS m_delivered_seq, m.read_seq AS m_read_seq,
            ${UNREAD} AS unread,
            (SELECT COUNT(*) FROM conversation_members y WHERE y.conversation_id = c.id) AS member_count,
            lm.id AS lm_id, lm.sender_id AS lm_sender_id, lm.client_msg_id AS lm_client_msg_id, lm.kind AS lm_kind,
            lm.text AS lm_text, lm.metadata AS lm_metadata, lm.reply_to AS lm_reply_to, lm.created_at AS lm_created_at,
-           lm.deleted_at AS lm_deleted_at
+           lm.deleted_at AS lm_deleted_at, lm.rev AS lm_rev
          FROM conversation_members m
          JOIN conversations c ON c.id = m.conversation_id
          LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq

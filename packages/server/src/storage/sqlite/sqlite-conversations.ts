@@ -28,6 +28,7 @@ type ListRow = ConversationRow & {
   lm_reply_to: number | null;
   lm_created_at: number;
   lm_deleted_at: number | null;
+  lm_rev: number;
 };
 
 export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
@@ -109,7 +110,7 @@ export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
       (SELECT COUNT(*) FROM conversation_members y WHERE y.conversation_id = c.id) AS member_count,
       lm.id AS lm_id, lm.sender_id AS lm_sender_id, lm.client_msg_id AS lm_client_msg_id, lm.kind AS lm_kind,
       lm.text AS lm_text, lm.metadata AS lm_metadata, lm.reply_to AS lm_reply_to, lm.created_at AS lm_created_at,
-      lm.deleted_at AS lm_deleted_at
+      lm.deleted_at AS lm_deleted_at, lm.rev AS lm_rev
     FROM conversation_members m
     JOIN conversations c ON c.id = m.conversation_id
     LEFT JOIN messages lm ON lm.conversation_id = c.id AND lm.seq = c.last_seq
@@ -182,6 +183,7 @@ export function createSqliteConversationRepo(db: SqliteDb): ConversationRepo {
             reply_to: r.lm_reply_to,
             created_at: r.lm_created_at,
             deleted_at: r.lm_deleted_at,
+            rev: r.lm_rev,
           };
     return {
       conversation: toConversation(r),

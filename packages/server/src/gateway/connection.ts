@@ -17,6 +17,10 @@ export class Connection {
   statusManual = false;
   /** While a sync runs, live events for this connection wait here, to follow the replay in order. */
   holding: DomainEvent[] | null = null;
+  /** C4: pending from `hello` until the client's first frame: the held events wait for a `sync` (timer to give up). */
+  startHold: ReturnType<typeof setTimeout> | null = null;
+  /** A sync's replay owns the held events: they follow its result. */
+  syncing = false;
   pinged = false;
   closed = false;
   /** Frames due to this socket, written together once per tick. */

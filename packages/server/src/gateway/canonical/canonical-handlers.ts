@@ -5,7 +5,10 @@ import { int, type Obj, optEnum, optStr, str } from '../../validation/validate.j
 import { renderConversation, renderMessage, renderPresence, renderReceipt } from '../../wire/render.js';
 import type { Connection } from '../connection.js';
 import type { GatewayContext } from '../context.js';
+import { catchUpPieceBytes } from '../paced-writer.js';
 import { runSync } from './canonical-sync.js';
+import { boundHistoryPage, historyReplyBytes } from './history-page.js';
+import { parsePositions } from './sync-positions.js';
 
 /**
  * A request handler returns its result data, or a promise of it. `msg.send` resolves as soon as the message is
@@ -35,9 +38,19 @@ export const canonicalHandlers: Record<string, Handler> = {
     };
   },
 
+  /** C3: the reply is bounded in bytes and written once the socket has room for it. */
   async 'msg.history'(ctx, conn, f): Promise<ResultData['msg.history']> {
-    const page = await ctx.messages.history(me(conn), conversationOf(f), parseHistoryQuery(f));
-    return { messages: page.messages.map(renderMessage), has_more: page.hasMore };
+    const query = parseHistoryQuery(f);
+    const page = await ctx.messages.history(me(conn), conversationOf(f), query);
+    const { sendBufferBytes } = ctx.config.limits;
+    const reply = boundHistoryPage(
+      page.messages.map(renderMessage),
+      page.hasMore,
+      query.after !== undefined,
+      historyReplyBytes(sendBufferBytes),
+    );
+    await ctx.hub.drained(conn, catchUpPieceBytes(sendBufferBytes));
+    return reply;
   },
 
   async 'conv.list'(ctx, conn): Promise<ResultData['conv.list']> {
@@ -76,7 +89,7 @@ export const canonicalHandlers: Record<string, Handler> = {
   },
 
   async sync(ctx, conn, f): Promise<Deferred> {
-    const { result, release } = await runSync(ctx, conn, parsePositions(f.positions));
+    const { result, release } = await runSync(ctx, conn, () => parsePositions(f.positions));
     return { deferred: Promise.resolve(result), after: release };
   },
 
@@ -123,18 +136,3 @@ export const canonicalHandlers: Record<string, Handler> = {
     return { updated: r.updated, unread_count: r.unreadCount };
   },
 };
-
-function parsePositions(value: unknown): Record<string, number> | undefined {
-  if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new AppError('VALIDATION_FAILED', 'positions must map conversation ids to seqs', { field: 'positions' });
-  }
-  const entries = Object.entries(value as Obj);
-  if (entries.length > 10_000) throw new AppError('VALIDATION_FAILED', 'too many positions', { field: 'positions' });
-  for (const [, seq] of entries) {
-    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
-      throw new AppError('VALIDATION_FAILED', 'each position must be a seq (integer >= 0)', { field: 'positions' });
-    }
-  }
-  return value as Record<string, number>;
-}

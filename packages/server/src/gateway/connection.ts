@@ -21,6 +21,8 @@ export class Connection {
   startHold: ReturnType<typeof setTimeout> | null = null;
   /** A sync's replay owns the held events: they follow its result. */
   syncing = false;
+  /** Per conversation, the last seq a replay sent, until a live message beyond it arrives (none comes twice). */
+  replayedUpTo: Map<string, number> | null = null;
   pinged = false;
   closed = false;
   /** Frames due to this socket, written together once per tick. */

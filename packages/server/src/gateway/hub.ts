@@ -1,6 +1,7 @@
 import type { BusMessage } from '../cluster/bus.js';
 import type { Connection } from './connection.js';
 import type { Dialect } from './dialect.js';
+import { replayedAlready } from './held-events.js';
 
 type Deliver = Extract<BusMessage, { kind: 'deliver' }>;
 
@@ -69,6 +70,7 @@ export class Hub {
           conn.holding.push(message.event);
           continue;
         }
+        if (conn.replayedUpTo !== null && replayedAlready(conn, message.event)) continue;
         let frame = encoded.get(conn.dialect);
         if (frame === undefined) {
           const text = conn.dialect.encode(message.event);

@@ -107,6 +107,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
    */
   private catchingUp = false;
   private heldBack: WireMessage[] = [];
+  /** The sync sent inside the auth frame of the current connection (C4), answered after hello and the replay. */
+  private startSync: Promise<ResultData['sync']> | null = null;
 
   constructor(private readonly options: ParleyClientOptions) {
     super();
@@ -232,7 +234,18 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.ws = ws;
     ws.onopen = () => {
       this.lastFrameAt = Date.now();
-      ws.send(JSON.stringify({ type: 'auth', token, ...(this.options.device ? { device: this.options.device } : {}) }));
+      // C4: the catch-up starts with the auth frame, so nothing live can slip in between hello and the replay.
+      const sync = this.requests.open<ResultData['sync']>('sync', this.options.requestTimeoutMs ?? 10_000);
+      sync.result.catch(() => {}); // settled by catchUp once hello arrives, or failed with the connection
+      this.startSync = sync.result;
+      ws.send(
+        JSON.stringify({
+          type: 'auth',
+          token,
+          ...(this.options.device ? { device: this.options.device } : {}),
+          sync: { id: sync.id, positions: this.messages.positions(), revs: this.revs.positions() },
+        }),
+      );
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws) return;
@@ -297,20 +310,21 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.emit('hello', hello);
     this.startHeartbeat(this.options.heartbeatMs ?? hello.heartbeat_ms);
     this.scheduleRefresh();
-    void this.catchUp();
+    const started = this.startSync;
+    this.startSync = null;
+    void this.catchUp(started ?? undefined);
     this.flush();
   }
 
   /**
-   * C1: asks for everything after the positions held. Messages arriving meanwhile (replayed or live) are held
-   * and emitted afterwards in seq order per conversation; must_page conversations are announced.
+   * C1: asks for everything after the positions held (or awaits the sync that went with the auth frame). Messages
+   * arriving meanwhile (replayed or live) are held and emitted afterwards in seq order per conversation;
+   * must_page conversations are announced.
    */
-  private async catchUp(): Promise<void> {
+  private async catchUp(started?: Promise<ResultData['sync']>): Promise<void> {
     try {
-      const result = await this.request('sync', {
-        positions: this.messages.positions(),
-        revs: this.revs.positions(),
-      });
+      const result = await (started ??
+        this.request('sync', { positions: this.messages.positions(), revs: this.revs.positions() }));
       for (const [conversationId, rev] of Object.entries(result.revs ?? {})) {
         const c = result.conversations.find((x) => x.conversation_id === conversationId);
         if (!c?.must_page) this.revs.caughtUp(conversationId, rev);

@@ -33,6 +33,15 @@ describe('gap detection', () => {
     const syncs: Record<string, number>[] = [];
     wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     wss.on('connection', (ws) => {
+      const sync = (id: string, positions: Record<string, number>) => {
+        syncs.push(positions);
+        if (syncs.length === 2) ws.send(JSON.stringify({ type: 'msg.new', message: message(2) })); // the replay
+        ws.send(JSON.stringify({ type: 'result', id, data: { conversations: [], total_unread: 0 } }));
+        if (syncs.length === 1) {
+          ws.send(JSON.stringify({ type: 'msg.new', message: message(1) }));
+          setTimeout(() => ws.send(JSON.stringify({ type: 'msg.new', message: message(3) })), 50); // 2 is lost
+        }
+      };
       ws.on('message', (data) => {
         const f = JSON.parse(String(data));
         if (f.type === 'auth') {
@@ -56,14 +65,9 @@ describe('gap detection', () => {
               limits: { max_frame_bytes: 65536, max_message_chars: 4000 },
             }),
           );
+          if (f.sync) sync(f.sync.id, f.sync.positions); // C4: the first sync comes with auth
         } else if (f.type === 'sync') {
-          syncs.push(f.positions);
-          if (syncs.length === 2) ws.send(JSON.stringify({ type: 'msg.new', message: message(2) })); // the replay
-          ws.send(JSON.stringify({ type: 'result', id: f.id, data: { conversations: [], total_unread: 0 } }));
-          if (syncs.length === 1) {
-            ws.send(JSON.stringify({ type: 'msg.new', message: message(1) }));
-            setTimeout(() => ws.send(JSON.stringify({ type: 'msg.new', message: message(3) })), 50); // 2 is lost
-          }
+          sync(f.id, f.positions);
         }
       });
     });

@@ -23,6 +23,11 @@ export interface AuthFrame {
   token: string;
   /** The device this connection belongs to; registered or refreshed in the user's device list. */
   device?: DeviceDescriptor;
+  /**
+   * C4: a sync started with the authentication (first `auth` only; ignored on a refresh). The server sends
+   * `hello`, the replayed msg.new frames, then the sync's `result` carrying `sync.id`: one round trip.
+   */
+  sync?: { id: string | number; positions?: Record<string, number> };
 }
 
 export interface DeviceDescriptor {

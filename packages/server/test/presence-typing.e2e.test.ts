@@ -130,6 +130,7 @@ describe('presence states', () => {
     const [alice, bob] = await registerUsers(server.app, ['alice', 'bob']);
     await makeFriends(server.app, alice, bob);
     const b = await pool.connect(bob.token);
+    await roundTrip(b); // C4: bob's first frame after hello lets his live events through from now on
     const a = await pool.connect(alice.token);
     await presence(b, alice.id, 'online');
 

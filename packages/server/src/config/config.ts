@@ -56,6 +56,11 @@ export interface Config {
   seed003Presence: 'contacts' | 'everyone';
   /** Catch-up replays at most this many messages per conversation; beyond it the client is told to page. */
   syncReplayLimit: number;
+  /**
+   * C4: how long after `hello` live events wait for the client's first frame (PARLEY_START_HOLD_MS, default 1000):
+   * when that frame is a `sync`, they follow its result; otherwise, or after this long, they are released in order.
+   */
+  startHoldMs: number;
   webhook: { url: string; secret: string; maxAttempts: number; retryBaseMs: number; timeoutMs: number } | null;
   shutdownTimeoutMs: number;
   /** PARLEY_WEB_DIR: the built web app served at `/` (default packages/web/dist in this repository). */
@@ -224,6 +229,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     seed003Presence: readEnum(env, 'PARLEY_SEED003_PRESENCE', ['contacts', 'everyone'] as const, 'contacts'),
     syncReplayLimit: readInt(env, 'PARLEY_SYNC_REPLAY_LIMIT', 2_000, 1, 1_000_000),
+    startHoldMs: readInt(env, 'PARLEY_START_HOLD_MS', 1_000, 0, 60_000),
     webhook: readWebhook(env),
     shutdownTimeoutMs: readInt(env, 'PARLEY_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     webDir: resolve(readString(env, 'PARLEY_WEB_DIR', DEFAULT_WEB_DIR)),

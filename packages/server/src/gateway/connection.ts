@@ -17,6 +17,14 @@ export class Connection {
   statusManual = false;
   /** While a sync runs, live events for this connection wait here, to follow the replay in order. */
   holding: DomainEvent[] | null = null;
+  /** C4: pending from `hello` until the client's first frame: the held events wait for a `sync` (timer to give up). */
+  startHold: ReturnType<typeof setTimeout> | null = null;
+  /** A sync's replay owns the held events: they follow its result. */
+  syncing = false;
+  /** Per conversation, the last seq a replay sent, until a live message beyond it arrives (none comes twice). */
+  replayedUpTo: Map<string, number> | null = null;
+  /** C5: per conversation, the change revision a replay on this connection covered (later live changes at or below it are skipped). */
+  replayedRev: Map<string, number> | null = null;
   pinged = false;
   closed = false;
   /** Frames due to this socket, written together once per tick. */

@@ -13,10 +13,15 @@ export interface Dialect {
   readonly tokenOnUpgrade?: boolean;
   /** Its clients hear every user's presence changes, not only their contacts' (P1); a deployment's choice. */
   readonly hearsAllPresence?: boolean;
+  /** C4: live events wait from the moment a connection is bound until the dialect lets them through. */
+  readonly holdsLiveEventsAtStart?: boolean;
   /** Renders a domain event for this dialect's clients, or null when they have no such event. Called once per event. */
   encode(event: DomainEvent): string | null;
-  /** The socket is open and authenticated with the token that came with the upgrade. */
-  authenticated(conn: Connection, token: VerifiedToken, requestId?: string): void;
+  /**
+   * The socket is open and authenticated with the token that came with the upgrade. The connection's frames
+   * are handled only once the returned promise (if any) settles.
+   */
+  authenticated(conn: Connection, token: VerifiedToken, requestId?: string): void | Promise<void>;
   /** The token that came with the upgrade was refused: tell the client in this dialect's words, then close. */
   refused(conn: Connection, error: AppError): void;
   /** Handles one text frame. The frames of one connection are handled one after another. */

@@ -1,6 +1,7 @@
 import type { BusMessage } from '../cluster/bus.js';
 import type { Connection } from './connection.js';
 import type { Dialect } from './dialect.js';
+import { replayedAlready } from './held-events.js';
 
 type Deliver = Extract<BusMessage, { kind: 'deliver' }>;
 
@@ -95,6 +96,7 @@ export class Hub {
       conn.holding.push(message.event);
       return;
     }
+    if ((conn.replayedUpTo !== null || conn.replayedRev !== null) && replayedAlready(conn, message.event)) return;
     let frame = encoded.get(conn.dialect);
     if (frame === undefined) {
       frame = this.encode(conn.dialect, message.event);
@@ -152,6 +154,23 @@ export class Hub {
   }
 
   private readonly flushNow = () => this.flush();
+
+  /** Bytes given to this socket and not sent yet: what its transport holds plus what waits for this tick's write. */
+  unsentBytes(conn: Connection): number {
+    let bytes = conn.transport.bufferedAmount;
+    for (const frame of conn.pending) bytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    return bytes;
+  }
+
+  /** Resolves true once at most `bytes` are unsent on the connection (C3), false if it closes first. */
+  async drained(conn: Connection, bytes: number): Promise<boolean> {
+    await new Promise((r) => setImmediate(r)); // lets this tick's write leave first
+    for (let wait = 1; !conn.closed; wait = Math.min(wait * 2, 50)) {
+      if (this.unsentBytes(conn) <= bytes) return true;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    return false;
+  }
 
   /** Writes every queued frame now. */
   flush(): void {

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { PresenceService } from '../services/presence-service.js';
 import type { UserService } from '../services/user-service.js';
 import type { Connection } from './connection.js';
+import { holdLiveEvents } from './held-events.js';
 import type { Hub } from './hub.js';
 
 /** Binds connections to users (and presence), and closes them: the one place a connection ends. */
@@ -20,9 +21,15 @@ export class Sessions {
 
   /**
    * Makes the connection the user's (and its device's: the token's `did`, else the one the client named);
-   * false when it closed meanwhile. Throws DEVICE_REVOKED for a revoked device.
+   * false when it closed meanwhile. Throws DEVICE_REVOKED for a revoked device. With `holdLiveEvents`, live
+   * events for it are held from the moment it is bound (C4) until its dialect lets them through.
    */
-  async attach(conn: Connection, token: VerifiedToken, device?: { id: string; info: DeviceInfo }): Promise<boolean> {
+  async attach(
+    conn: Connection,
+    token: VerifiedToken,
+    device?: { id: string; info: DeviceInfo },
+    options: { holdLiveEvents?: boolean } = {},
+  ): Promise<boolean> {
     await this.users.ensureFromToken(token);
     const deviceId = token.deviceId ?? device?.id ?? null;
     if (deviceId !== null)
@@ -31,6 +38,7 @@ export class Sessions {
     conn.userId = token.userId;
     conn.deviceId = deviceId;
     conn.tokenExpiresAt = token.expiresAt;
+    if (options.holdLiveEvents) holdLiveEvents(conn);
     this.hub.bind(conn);
     await this.presence.connected(token.userId, conn.id, conn.status);
     return true;
@@ -69,6 +77,9 @@ export class Sessions {
   closed(conn: Connection): void {
     if (conn.closed) return;
     conn.closed = true;
+    if (conn.startHold !== null) clearTimeout(conn.startHold);
+    conn.startHold = null;
+    conn.holding = null;
     conn.pending = [];
     conn.pendingBytes = 0;
     this.hub.remove(conn);

@@ -155,7 +155,8 @@ export class WsGateway {
     conn.chain = (async () => {
       try {
         const device = deviceId === null ? undefined : { id: parseDeviceId(deviceId, 'device_id'), info: {} };
-        if (await ctx.sessions.attach(conn, auth.token, device)) dialect.authenticated(conn, auth.token);
+        const hold = { holdLiveEvents: dialect.holdsLiveEventsAtStart === true };
+        if (await ctx.sessions.attach(conn, auth.token, device, hold)) await dialect.authenticated(conn, auth.token);
       } catch (err) {
         if (err instanceof AppError) return dialect.refused(conn, err);
         ctx.log.error({ err }, 'attach failed');

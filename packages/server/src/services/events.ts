@@ -48,3 +48,16 @@ export type DomainEvent =
   | { type: 'friend.changed'; change: 'request' | 'accepted' | 'declined' | 'removed' | 'cancelled'; user: UserRecord };
 
 export type DomainEventType = DomainEvent['type'];
+
+/** The conversation revision a live event carries, if it is a change of a conversation (C5). */
+export function revOf(event: DomainEvent): { conversationId: string; rev: number } | null {
+  switch (event.type) {
+    case 'message.created':
+    case 'message.updated':
+      return { conversationId: event.message.conversationId, rev: event.message.rev };
+    case 'member.changed':
+      return event.rev > 0 ? { conversationId: event.conversationId, rev: event.rev } : null;
+    default:
+      return null;
+  }
+}

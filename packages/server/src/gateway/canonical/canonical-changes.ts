@@ -1,5 +1,4 @@
 import { renderUserId, type ServerEvent } from '@parley/protocol';
-import type { DomainEvent } from '../../services/events.js';
 import type { ChangesSince } from '../../storage/records.js';
 import { renderMessage } from '../../wire/render.js';
 
@@ -32,17 +31,4 @@ export function changeFrames(changes: ChangesSince, heldSeq: number): ServerEven
     });
   }
   return frames.sort((a, b) => a.rev - b.rev).map((f) => f.frame);
-}
-
-/** The conversation revision a live event carries, if it is a change of a conversation (C5). */
-export function revOf(event: DomainEvent): { conversationId: string; rev: number } | null {
-  switch (event.type) {
-    case 'message.created':
-    case 'message.updated':
-      return { conversationId: event.message.conversationId, rev: event.message.rev };
-    case 'member.changed':
-      return event.rev > 0 ? { conversationId: event.conversationId, rev: event.rev } : null;
-    default:
-      return null;
-  }
 }

@@ -11,12 +11,22 @@ import type { GatewayContext } from '../context.js';
 import type { Dialect } from '../dialect.js';
 import { toCanonicalEvent } from './canonical-events.js';
 import { canonicalHandlers, type Deferred, NOTIFICATION_TYPES } from './canonical-handlers.js';
+import {
+  awaitFirstFrame,
+  isSyncFrame,
+  parseStartSync,
+  releaseStartHold,
+  type StartSync,
+  takeStartHold,
+} from './canonical-start.js';
+import { runSync } from './canonical-sync.js';
 
 type RequestId = string | number | undefined;
 
 /** Parley's own protocol (docs/protocol.md): every request with an `id` gets exactly one `result` or `error`. */
 export class CanonicalDialect implements Dialect {
   readonly name = 'canonical';
+  readonly holdsLiveEventsAtStart = true;
 
   constructor(private readonly ctx: GatewayContext) {}
 
@@ -24,15 +34,29 @@ export class CanonicalDialect implements Dialect {
     return JSON.stringify(toCanonicalEvent(event));
   }
 
-  authenticated(conn: Connection, _token: VerifiedToken, requestId?: string): void {
-    this.hello(conn, requestId).catch((err) => this.closeForAuth(conn, this.internal(err), requestId));
+  authenticated(conn: Connection, _token: VerifiedToken, requestId?: string): Promise<void> {
+    return this.hello(conn, requestId).then(
+      () => awaitFirstFrame(this.ctx, conn),
+      (err) => this.closeForAuth(conn, this.internal(err), requestId),
+    );
   }
 
   refused(conn: Connection, error: AppError): void {
     this.closeForAuth(conn, error);
   }
 
+  /** C4: the first frame after `hello` decides where the events held since the connection started go. */
   async frame(conn: Connection, text: string): Promise<void> {
+    if (!takeStartHold(conn)) return this.handle(conn, text);
+    if (!isSyncFrame(text)) releaseStartHold(this.ctx, conn);
+    try {
+      await this.handle(conn, text);
+    } finally {
+      releaseStartHold(this.ctx, conn); // a sync refused before its replay started: let them through now
+    }
+  }
+
+  private async handle(conn: Connection, text: string): Promise<void> {
     let frame: unknown;
     try {
       frame = JSON.parse(text);
@@ -92,8 +116,10 @@ export class CanonicalDialect implements Dialect {
    */
   private async auth(conn: Connection, f: Obj, id: RequestId): Promise<void> {
     let device: { id: string; info: DeviceInfo } | undefined;
+    let startSync: StartSync | undefined;
     try {
       device = parseDevice(f.device);
+      if (conn.userId === null) startSync = parseStartSync(f.sync);
     } catch (err) {
       return this.error(conn, id, toAppError(err)); // a malformed device is a client bug, not an auth failure
     }
@@ -115,10 +141,28 @@ export class CanonicalDialect implements Dialect {
       return;
     }
     try {
-      if (!(await this.ctx.sessions.attach(conn, token, device))) return;
+      if (!(await this.ctx.sessions.attach(conn, token, device, { holdLiveEvents: true }))) return;
       await this.hello(conn, id);
     } catch (err) {
       return this.closeForAuth(conn, this.internal(err), id);
+    }
+    if (startSync === undefined) return awaitFirstFrame(this.ctx, conn);
+    await this.syncAtStart(conn, startSync);
+  }
+
+  /** C4: the sync that came inside the `auth` frame: the replay, then its result, then the held live events. */
+  private async syncAtStart(conn: Connection, sync: StartSync): Promise<void> {
+    try {
+      const { result, release } = await runSync(
+        this.ctx,
+        conn,
+        () => sync.positions,
+        () => sync.revs,
+      );
+      this.send(conn, { type: 'result', id: sync.id, data: result });
+      release();
+    } catch (err) {
+      this.error(conn, sync.id, this.internal(err));
     }
   }
 

@@ -5,7 +5,10 @@ import { int, type Obj, optEnum, optStr, str } from '../../validation/validate.j
 import { renderConversation, renderMessage, renderPresence, renderReceipt } from '../../wire/render.js';
 import type { Connection } from '../connection.js';
 import type { GatewayContext } from '../context.js';
+import { catchUpPieceBytes } from '../paced-writer.js';
 import { runSync } from './canonical-sync.js';
+import { boundHistoryPage, historyReplyBytes } from './history-page.js';
+import { parsePositions } from './sync-positions.js';
 
 /**
  * A request handler returns its result data, or a promise of it. `msg.send` resolves as soon as the message is
@@ -35,9 +38,19 @@ export const canonicalHandlers: Record<string, Handler> = {
     };
   },
 
+  /** C3: the reply is bounded in bytes and written once the socket has room for it. */
   async 'msg.history'(ctx, conn, f): Promise<ResultData['msg.history']> {
-    const page = await ctx.messages.history(me(conn), conversationOf(f), parseHistoryQuery(f));
-    return { messages: page.messages.map(renderMessage), has_more: page.hasMore };
+    const query = parseHistoryQuery(f);
+    const page = await ctx.messages.history(me(conn), conversationOf(f), query);
+    const { sendBufferBytes } = ctx.config.limits;
+    const reply = boundHistoryPage(
+      page.messages.map(renderMessage),
+      page.hasMore,
+      query.after !== undefined,
+      historyReplyBytes(sendBufferBytes),
+    );
+    await ctx.hub.drained(conn, catchUpPieceBytes(sendBufferBytes));
+    return reply;
   },
 
   async 'conv.list'(ctx, conn): Promise<ResultData['conv.list']> {
@@ -79,8 +92,8 @@ export const canonicalHandlers: Record<string, Handler> = {
     const { result, release } = await runSync(
       ctx,
       conn,
-      parsePositions(f.positions, 'positions'),
-      parsePositions(f.revs, 'revs'),
+      () => parsePositions(f.positions),
+      () => parsePositions(f.revs, 'revs'),
     );
     return { deferred: Promise.resolve(result), after: release };
   },
@@ -128,20 +141,3 @@ export const canonicalHandlers: Record<string, Handler> = {
     return { updated: r.updated, unread_count: r.unreadCount };
   },
 };
-
-/** `positions` (conversation -> seq) or `revs` (conversation -> revision): integers >= 0. */
-function parsePositions(value: unknown, field: 'positions' | 'revs'): Record<string, number> | undefined {
-  if (value === undefined) return undefined;
-  const what = field === 'positions' ? 'seq' : 'revision';
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new AppError('VALIDATION_FAILED', `${field} must map conversation ids to a ${what}`, { field });
-  }
-  const entries = Object.entries(value as Obj);
-  if (entries.length > 10_000) throw new AppError('VALIDATION_FAILED', `too many ${field}`, { field });
-  for (const [, n] of entries) {
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-      throw new AppError('VALIDATION_FAILED', `each of ${field} must be a ${what} (integer >= 0)`, { field });
-    }
-  }
-  return value as Record<string, number>;
-}

@@ -34,6 +34,15 @@ export interface Config {
   };
   serverKey: string | null;
   allowedOrigins: string[];
+  /** Bounds on one HTTP request and connection: a client that sends slowly is cut off (408 or closed). */
+  http: {
+    /** The whole request, headers and body, must arrive within this (PARLEY_HTTP_REQUEST_TIMEOUT_MS, 30000). */
+    requestTimeoutMs: number;
+    /** The headers must arrive within this (PARLEY_HTTP_HEADERS_TIMEOUT_MS, 10000; at most requestTimeoutMs). */
+    headersTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this (PARLEY_HTTP_KEEP_ALIVE_TIMEOUT_MS, 10000). */
+    keepAliveTimeoutMs: number;
+  };
   dmPolicy: DmPolicy;
   limits: {
     maxFrameBytes: number;
@@ -169,6 +178,11 @@ export function loadConfig(env: Env = process.env): Config {
       'is required with REDIS_URL: every node must sign and verify tokens with the same secret',
     );
   }
+  const requestTimeoutMs = readInt(env, 'PARLEY_HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000);
+  const headersTimeoutMs = readInt(env, 'PARLEY_HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('PARLEY_HTTP_HEADERS_TIMEOUT_MS', 'must not be greater than PARLEY_HTTP_REQUEST_TIMEOUT_MS');
+  }
   const config: Config = {
     port: readInt(env, 'PORT', 3000, 0, 65_535),
     host: readString(env, 'HOST', '0.0.0.0'),
@@ -194,6 +208,11 @@ export function loadConfig(env: Env = process.env): Config {
     },
     serverKey: readSecret(env, 'PARLEY_SERVER_KEY', 16),
     allowedOrigins: origins,
+    http: {
+      requestTimeoutMs,
+      headersTimeoutMs,
+      keepAliveTimeoutMs: readInt(env, 'PARLEY_HTTP_KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
     dmPolicy: readEnum(env, 'PARLEY_DM_POLICY', ['open', 'friends'] as const, 'open'),
     limits: {
       maxFrameBytes: readInt(env, 'PARLEY_MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),

@@ -17,8 +17,18 @@ import { serveWebApp } from './static-web.js';
 
 /** The REST edge: Fastify with one error mapper, CORS from config, and the route modules. */
 export async function buildHttp(ctx: HttpContext, log: Logger): Promise<FastifyInstance> {
+  const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = ctx.config.http;
   const app = Fastify({
     logger: false,
+    // A request whose headers or body arrive too slowly is answered 408 and closed; so is an idle keep-alive.
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: headersTimeoutMs,
+      // How often those bounds are checked: a slow request lives at most a quarter of a bound past it.
+      connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(headersTimeoutMs / 4))),
+    },
     bodyLimit: ctx.config.limits.maxFrameBytes,
     forceCloseConnections: true,
     // DM ids between two 64-character user ids are 132 characters; device ids up to 128.

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { ConfigError } from '../../src/config/config-error.js';
+import type { Env } from '../../src/config/parse-env.js';
+
+/** The settings of issue 16 (abuse limits): documented defaults, and bad values refused by name. */
+
+function refusedVariable(env: Env): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.variable;
+    throw err;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+describe('abuse-limit settings', () => {
+  it('HTTP timeouts default to 30 s for a request, 10 s for headers and idle keep-alives', () => {
+    expect(loadConfig({}).http).toEqual({
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 10_000,
+    });
+  });
+
+  it('a headers timeout above the request timeout is refused', () => {
+    expect(refusedVariable({ PARLEY_HTTP_REQUEST_TIMEOUT_MS: '5000', PARLEY_HTTP_HEADERS_TIMEOUT_MS: '6000' })).toBe(
+      'PARLEY_HTTP_HEADERS_TIMEOUT_MS',
+    );
+    expect(refusedVariable({ PARLEY_HTTP_REQUEST_TIMEOUT_MS: '10' })).toBe('PARLEY_HTTP_REQUEST_TIMEOUT_MS');
+  });
+});

@@ -28,6 +28,11 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, retryable: false, message: 'No such resource' },
   CONFLICT: { status: 409, retryable: false, message: 'The resource already exists or is in a conflicting state' },
   RATE_LIMITED: { status: 429, retryable: true, message: 'Too many requests; retry after retry_after_ms' },
+  OVERLOADED: {
+    status: 503,
+    retryable: true,
+    message: 'The server is busy with this kind of request (e.g. checking passwords); retry after retry_after_ms',
+  },
   UNAVAILABLE: { status: 503, retryable: true, message: 'The server is draining or its store is unreachable; retry' },
   INTERNAL: { status: 500, retryable: true, message: 'Unexpected server error; retry' },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;

@@ -1,6 +1,7 @@
 import { CLOSE_CODES, WS_PATH } from '@parley/protocol';
 import type { FastifyInstance } from 'fastify';
 import { argon2Hasher, type PasswordHasher } from './auth/password-hasher.js';
+import { boundedHasher } from './auth/bounded-hasher.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
 import { TokenService } from './auth/token-service.js';
 import type { Bus } from './cluster/bus.js';
@@ -32,6 +33,7 @@ import { SyncService } from './services/sync-service.js';
 import { TypingService } from './services/typing-service.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { GroupService } from './services/group-service.js';
+import { LoginThrottle } from './services/login-throttle.js';
 import { MembershipCache } from './services/membership-cache.js';
 import { MessageService } from './services/message-service.js';
 import { PresenceService } from './services/presence-service.js';
@@ -98,17 +100,30 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const webhooks = config.webhook ? new WebhookDispatcher(config.webhook, log.child({ component: 'webhooks' })) : null;
   const host: HostEvents = webhooks ?? noHostEvents;
-  const users = new UserService(store, options.hasher ?? argon2Hasher, clock);
+  const limits = config.authLimits;
+  const hasher = boundedHasher(options.hasher ?? argon2Hasher, limits.hashConcurrency, limits.hashQueue);
+  const users = new UserService(store, hasher, clock);
   const devices = new DeviceService(store, bus, clock);
-  const auth = new AuthService(
+  const auth = new AuthService({
     users,
-    store,
+    repo: store,
     tokens,
     clock,
-    config.auth.refreshTokenTtlSec,
-    config.auth.registration,
+    refreshTtlSec: config.auth.refreshTokenTtlSec,
+    registration: config.auth.registration,
     devices,
-  );
+    logins: new LoginThrottle(
+      {
+        freeFailures: limits.loginFreeFailures,
+        backoffMs: limits.loginBackoffMs,
+        backoffMaxMs: limits.loginBackoffMaxMs,
+        sourcePerMin: limits.loginSourcePerMin,
+        sourceBurst: limits.loginSourceBurst,
+      },
+      clock,
+    ),
+    registrations: new RateLimiter(limits.registerSourcePerHour / 3600, limits.registerSourceBurst, clock),
+  });
   const social = new SocialService(store, users, bus, clock);
   const membership = new MembershipCache(store);
   const presence = new PresenceService(presenceStore, store, store, bus, clock, config.presence.graceMs, host);

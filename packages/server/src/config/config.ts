@@ -43,6 +43,24 @@ export interface Config {
     /** An idle keep-alive connection is closed after this (PARLEY_HTTP_KEEP_ALIVE_TIMEOUT_MS, 10000). */
     keepAliveTimeoutMs: number;
   };
+  /** Throttles on password sign-in and registration, per source address (see services/login-throttle.ts). */
+  authLimits: {
+    /** Wrong passwords per (account, source) before backoff (PARLEY_LOGIN_FREE_FAILURES, 5). */
+    loginFreeFailures: number;
+    /** First backoff wait, doubling per further failure (PARLEY_LOGIN_BACKOFF_MS, 1000). */
+    loginBackoffMs: number;
+    /** Longest backoff wait (PARLEY_LOGIN_BACKOFF_MAX_MS, 900000). */
+    loginBackoffMaxMs: number;
+    /** Failed logins per source address, all accounts: refill per minute and burst (PARLEY_LOGIN_SOURCE_PER_MIN 10, _BURST 30). */
+    loginSourcePerMin: number;
+    loginSourceBurst: number;
+    /** Registrations per source address: refill per hour and burst (PARLEY_REGISTER_SOURCE_PER_HOUR 20, _BURST 10). */
+    registerSourcePerHour: number;
+    registerSourceBurst: number;
+    /** Password hashes running at once (PARLEY_HASH_CONCURRENCY, 2) and waiting beyond them (PARLEY_HASH_QUEUE, 64). */
+    hashConcurrency: number;
+    hashQueue: number;
+  };
   dmPolicy: DmPolicy;
   limits: {
     maxFrameBytes: number;
@@ -212,6 +230,17 @@ export function loadConfig(env: Env = process.env): Config {
       requestTimeoutMs,
       headersTimeoutMs,
       keepAliveTimeoutMs: readInt(env, 'PARLEY_HTTP_KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
+    authLimits: {
+      loginFreeFailures: readInt(env, 'PARLEY_LOGIN_FREE_FAILURES', 5, 1, 1_000),
+      loginBackoffMs: readInt(env, 'PARLEY_LOGIN_BACKOFF_MS', 1_000, 1, 3_600_000),
+      loginBackoffMaxMs: readInt(env, 'PARLEY_LOGIN_BACKOFF_MAX_MS', 900_000, 1, 86_400_000),
+      loginSourcePerMin: readInt(env, 'PARLEY_LOGIN_SOURCE_PER_MIN', 10, 1, 1_000_000),
+      loginSourceBurst: readInt(env, 'PARLEY_LOGIN_SOURCE_BURST', 30, 1, 1_000_000),
+      registerSourcePerHour: readInt(env, 'PARLEY_REGISTER_SOURCE_PER_HOUR', 20, 1, 1_000_000),
+      registerSourceBurst: readInt(env, 'PARLEY_REGISTER_SOURCE_BURST', 10, 1, 1_000_000),
+      hashConcurrency: readInt(env, 'PARLEY_HASH_CONCURRENCY', 2, 1, 256),
+      hashQueue: readInt(env, 'PARLEY_HASH_QUEUE', 64, 0, 100_000),
     },
     dmPolicy: readEnum(env, 'PARLEY_DM_POLICY', ['open', 'friends'] as const, 'open'),
     limits: {

@@ -4,6 +4,8 @@ import type { UserRecord } from '../storage/records.js';
 import type { UserRepo } from '../storage/store.js';
 import type { Clock } from './clock.js';
 import type { DeviceService } from './device-service.js';
+import type { LoginThrottle } from './login-throttle.js';
+import type { RateLimiter } from './rate-limiter.js';
 import type { UserService } from './user-service.js';
 
 export interface Session {
@@ -13,29 +15,76 @@ export interface Session {
   refreshToken: string;
 }
 
-/** Standalone identity: register, log in, refresh (rotating, single-use refresh tokens), log out. */
+export interface AuthServiceOptions {
+  users: UserService;
+  repo: UserRepo;
+  tokens: TokenService;
+  clock: Clock;
+  refreshTtlSec: number;
+  registration: 'open' | 'closed';
+  devices: DeviceService;
+  /** Password guesses per (account, source) and per source. */
+  logins: LoginThrottle;
+  /** Registrations per source. */
+  registrations: RateLimiter;
+}
+
+/**
+ * Standalone identity: register, log in, refresh (rotating, single-use refresh tokens), log out. `source` names
+ * where a request comes from (the client's address): guessing and registering are throttled per source.
+ */
 export class AuthService {
-  constructor(
-    private readonly users: UserService,
-    private readonly repo: UserRepo,
-    private readonly tokens: TokenService,
-    private readonly clock: Clock,
-    private readonly refreshTtlSec: number,
-    private readonly registration: 'open' | 'closed',
-    private readonly devices: DeviceService,
-  ) {}
+  private readonly users: UserService;
+  private readonly repo: UserRepo;
+  private readonly tokens: TokenService;
+  private readonly clock: Clock;
+  private readonly refreshTtlSec: number;
+  private readonly registration: 'open' | 'closed';
+  private readonly devices: DeviceService;
+  private readonly logins: LoginThrottle;
+  private readonly registrations: RateLimiter;
+
+  constructor(o: AuthServiceOptions) {
+    this.users = o.users;
+    this.repo = o.repo;
+    this.tokens = o.tokens;
+    this.clock = o.clock;
+    this.refreshTtlSec = o.refreshTtlSec;
+    this.registration = o.registration;
+    this.devices = o.devices;
+    this.logins = o.logins;
+    this.registrations = o.registrations;
+  }
 
   async register(
     input: { username: string; password: string; displayName?: string },
-    deviceId: string | null = null,
+    deviceId: string | null,
+    source: string,
   ): Promise<Session> {
     if (this.registration === 'closed') throw new AppError('REGISTRATION_CLOSED');
+    const wait = this.registrations.take(source);
+    if (wait > 0) {
+      throw new AppError('RATE_LIMITED', 'Too many accounts registered from this address; retry after retry_after_ms', {
+        retryAfterMs: wait,
+      });
+    }
     return this.session(await this.users.register(input), deviceId);
   }
 
-  /** Logs in; tokens issued for a device are refused once that device is revoked. */
-  async login(username: string, password: string, deviceId: string | null = null): Promise<Session> {
-    const user = await this.users.login(username, password);
+  /**
+   * Logs in; tokens issued for a device are refused once that device is revoked. Guesses are throttled per
+   * (account, source) and per source (RATE_LIMITED), never per account alone.
+   */
+  async login(username: string, password: string, deviceId: string | null, source: string): Promise<Session> {
+    const attempt = this.logins.admit(username, source);
+    let user: UserRecord;
+    try {
+      user = await this.users.login(username, password);
+    } catch (err) {
+      this.logins.settle(attempt, !(err instanceof AppError && err.code === 'BAD_CREDENTIALS'));
+      throw err;
+    }
+    this.logins.settle(attempt, true);
     if (deviceId !== null && (await this.devices.isRevoked(user.id, deviceId))) throw new AppError('DEVICE_REVOKED');
     return this.session(user, deviceId);
   }

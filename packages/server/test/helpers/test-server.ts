@@ -30,6 +30,8 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     PARLEY_RATE_MESSAGES_PER_SEC: '1000',
     PARLEY_RATE_FRAMES_PER_SEC: '2000',
     PARLEY_PRESENCE_GRACE_MS: '100',
+    // Tests register many users from one address, quickly.
+    PARLEY_REGISTER_SOURCE_BURST: '100000',
     ...env,
   });
   const app = await createApp(config);

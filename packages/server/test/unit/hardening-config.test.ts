@@ -31,3 +31,23 @@ describe('abuse-limit settings', () => {
     expect(refusedVariable({ PARLEY_HTTP_REQUEST_TIMEOUT_MS: '10' })).toBe('PARLEY_HTTP_REQUEST_TIMEOUT_MS');
   });
 });
+
+describe('sign-in and registration limits', () => {
+  it('default to the documented values', () => {
+    expect(loadConfig({}).authLimits).toEqual({
+      loginFreeFailures: 5,
+      loginBackoffMs: 1_000,
+      loginBackoffMaxMs: 900_000,
+      loginSourcePerMin: 10,
+      loginSourceBurst: 30,
+      registerSourcePerHour: 20,
+      registerSourceBurst: 10,
+      hashConcurrency: 2,
+      hashQueue: 64,
+    });
+  });
+
+  it('a hash concurrency of 0 is refused', () => {
+    expect(refusedVariable({ PARLEY_HASH_CONCURRENCY: '0' })).toBe('PARLEY_HASH_CONCURRENCY');
+  });
+});

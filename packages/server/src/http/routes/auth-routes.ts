@@ -29,6 +29,7 @@ export function authRoutes(app: FastifyInstance, ctx: HttpContext): void {
         displayName: optStr(b, 'display_name', { min: 1, max: 64 }),
       },
       deviceOf(b),
+      request.ip,
     );
     return reply.status(201).send(renderSession(session));
   });
@@ -36,7 +37,12 @@ export function authRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.post('/v1/auth/login', async (request) => {
     const b = body(request.body);
     return renderSession(
-      await ctx.auth.login(str(b, 'username', { max: 64 }), str(b, 'password', { max: 200 }), deviceOf(b)),
+      await ctx.auth.login(
+        str(b, 'username', { max: 64 }),
+        str(b, 'password', { max: 200 }),
+        deviceOf(b),
+        request.ip,
+      ),
     );
   });
 

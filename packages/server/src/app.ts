@@ -69,6 +69,7 @@ export interface ParleyApp {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<ParleyApp> {
   const log = options.logger ?? createLogger(config.logLevel, config.nodeId);
   const clock = options.clock ?? systemClock;
+  for (const advice of config.advisories) log.warn({ advice: true }, advice);
   // One node: SQLite and in-memory bus and presence. A cluster: PostgreSQL (DATABASE_URL) and Redis (REDIS_URL).
   const store =
     config.database.kind === 'postgres'

@@ -79,6 +79,8 @@ export interface Config {
   syncReplayLimit: number;
   webhook: { url: string; secret: string; maxAttempts: number; retryBaseMs: number; timeoutMs: number } | null;
   shutdownTimeoutMs: number;
+  /** Settings that are valid but probably not what the operator wants; logged as warnings at start. */
+  advisories: string[];
   /** PARLEY_WEB_DIR: the built web app served at `/` (default packages/web/dist in this repository). */
   webDir: string;
 }
@@ -268,8 +270,24 @@ export function loadConfig(env: Env = process.env): Config {
     webhook: readWebhook(env),
     shutdownTimeoutMs: readInt(env, 'PARLEY_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     webDir: resolve(readString(env, 'PARLEY_WEB_DIR', DEFAULT_WEB_DIR)),
+    advisories: [],
   };
+  config.advisories.push(...advise(env, config));
   return deepFreeze(config);
+}
+
+/** Valid settings that deserve a warning at start. */
+function advise(env: Env, config: Config): string[] {
+  const out: string[] = [];
+  const hostTokens = readOptional(env, 'PARLEY_JWT_SECRET') !== null || config.auth.jwksUrl !== null;
+  if (hostTokens && readOptional(env, 'PARLEY_REGISTRATION') === null) {
+    out.push(
+      'Host-application tokens are configured (PARLEY_JWT_SECRET / PARLEY_JWKS_URL) and standalone registration is ' +
+        'open by default: anyone can create accounts beside your users. Set PARLEY_REGISTRATION=closed if only your ' +
+        'host application creates users, or PARLEY_REGISTRATION=open to keep both deliberately.',
+    );
+  }
+  return out;
 }
 
 function deepFreeze<T>(value: T): T {

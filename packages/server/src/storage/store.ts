@@ -26,7 +26,10 @@ export interface UserRepo {
     user: { id: string; username: string | null; displayName: string | null },
     now: number,
   ): Promise<UserRecord>;
-  /** Creates a user with a login. Throws AppError CONFLICT when the login name is taken (case-insensitive). */
+  /**
+   * Creates a user with a login. Throws AppError CONFLICT when the name is taken (case-insensitive) by a login or
+   * by any user's username (a host application's users included).
+   */
   createUserWithLogin(
     user: { id: string; username: string; displayName: string },
     passwordHash: string,

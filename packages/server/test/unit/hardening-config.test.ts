@@ -51,3 +51,11 @@ describe('sign-in and registration limits', () => {
     expect(refusedVariable({ PARLEY_HASH_CONCURRENCY: '0' })).toBe('PARLEY_HASH_CONCURRENCY');
   });
 });
+
+describe('advisories', () => {
+  it('host tokens with registration left open by default are advised against; an explicit choice is not', () => {
+    expect(loadConfig({ PARLEY_JWT_SECRET: 'x'.repeat(32) }).advisories).toHaveLength(1);
+    expect(loadConfig({ PARLEY_JWT_SECRET: 'x'.repeat(32), PARLEY_REGISTRATION: 'open' }).advisories).toEqual([]);
+    expect(loadConfig({}).advisories).toEqual([]);
+  });
+});

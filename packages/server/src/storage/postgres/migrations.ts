@@ -119,4 +119,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   /* 3: soft delete: a deleted message keeps its row and seq; its content is withheld from readers */ `
   ALTER TABLE messages ADD COLUMN deleted_at BIGINT;
   `,
+  /* 4: usernames looked up case-insensitively (a registration may not take a host user's name) */ `
+  CREATE INDEX users_username_ci ON users (lower(username));
+  `,
 ];

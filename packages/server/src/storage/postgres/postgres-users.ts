@@ -29,7 +29,10 @@ export function createPostgresUserRepo(db: PgDb): UserRepo {
     async createUserWithLogin(user, passwordHash, now) {
       try {
         return await db.tx(async (sql) => {
-          if (await sql.one(getLogin, [user.username])) {
+          if (
+            (await sql.one(getLogin, [user.username])) ||
+            (await sql.one('SELECT id FROM users WHERE lower(username) = lower($1) LIMIT 1', [user.username]))
+          ) {
             throw new AppError('CONFLICT', 'That username is taken', { field: 'username' });
           }
           await sql.run(insert, [user.id, user.username, user.displayName, now]);

@@ -15,6 +15,9 @@ export function createSqliteUserRepo(db: SqliteDb, turn: TurnWrites): UserRepo {
   const getLogin = db.prepare<[string], { user_id: string; password_hash: string }>(
     'SELECT user_id, password_hash FROM logins WHERE username = ?',
   );
+  const heldByUser = db.prepare<[string], { id: string }>(
+    'SELECT id FROM users WHERE lower(username) = lower(?) LIMIT 1',
+  );
   const setLastSeen = db.prepare('UPDATE users SET last_seen_at = ? WHERE id = ?');
   const saveToken = db.prepare(
     'INSERT INTO refresh_tokens (token_hash, user_id, device_id, expires_at) VALUES (?, ?, ?, ?)',
@@ -40,7 +43,9 @@ export function createSqliteUserRepo(db: SqliteDb, turn: TurnWrites): UserRepo {
 
   const createWithLogin = db.transaction(
     (user: { id: string; username: string; displayName: string }, hash: string, now: number): UserRow => {
-      if (getLogin.get(user.username)) throw new AppError('CONFLICT', 'That username is taken', { field: 'username' });
+      if (getLogin.get(user.username) || heldByUser.get(user.username)) {
+        throw new AppError('CONFLICT', 'That username is taken', { field: 'username' });
+      }
       insert.run(user.id, user.username, user.displayName, now);
       insertLogin.run(user.username, user.id, hash);
       return get.get(user.id) as UserRow;

@@ -28,6 +28,16 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, retryable: false, message: 'No such resource' },
   CONFLICT: { status: 409, retryable: false, message: 'The resource already exists or is in a conflicting state' },
   RATE_LIMITED: { status: 429, retryable: true, message: 'Too many requests; retry after retry_after_ms' },
+  TOO_MANY_CONNECTIONS: {
+    status: 429,
+    retryable: true,
+    message: 'Too many connections from this address or for this account; close some or retry later',
+  },
+  TOO_MANY_DEVICES: {
+    status: 409,
+    retryable: false,
+    message: 'This account has too many devices; revoke one before adding another',
+  },
   OVERLOADED: {
     status: 503,
     retryable: true,

@@ -104,7 +104,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const limits = config.authLimits;
   const hasher = boundedHasher(options.hasher ?? argon2Hasher, limits.hashConcurrency, limits.hashQueue);
   const users = new UserService(store, hasher, clock);
-  const devices = new DeviceService(store, bus, clock);
+  const devices = new DeviceService(store, bus, clock, config.connectionLimits.devicesPerUser);
   const auth = new AuthService({
     users,
     repo: store,
@@ -151,7 +151,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const typing = new TypingService(conversations, social, bus, clock, config.presence.typingTtlMs);
   const notifications = new NotificationService(store, store, bus, clock);
   const sync = new SyncService(store, store, config.syncReplayLimit);
-  sessions = new Sessions(hub, users, presence, devices, log);
+  sessions = new Sessions(hub, users, presence, devices, log, config.connectionLimits.perUser);
 
   const ctx: GatewayContext = {
     config,

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseAddressRange } from '../network/address-range.js';
 import { ConfigError } from './config-error.js';
 import { type Env, readEnum, readInt, readList, readOptional, readString, readUrl } from './parse-env.js';
 
@@ -60,6 +61,20 @@ export interface Config {
     /** Password hashes running at once (PARLEY_HASH_CONCURRENCY, 2) and waiting beyond them (PARLEY_HASH_QUEUE, 64). */
     hashConcurrency: number;
     hashQueue: number;
+  };
+  /** What one address and one account may hold (see gateway/connection-limits.ts); kept per node. */
+  connectionLimits: {
+    /** Proxies (IPs or CIDRs) whose X-Forwarded-For names the client (PARLEY_TRUSTED_PROXIES, none). */
+    trustedProxies: string[];
+    /** Open WebSocket connections per client address (PARLEY_MAX_CONNECTIONS_PER_IP, 1000). */
+    perIp: number;
+    /** WebSocket upgrades per client address: per second and burst (PARLEY_UPGRADES_PER_IP_PER_SEC 20, _BURST 100). */
+    upgradesPerIpPerSec: number;
+    upgradesPerIpBurst: number;
+    /** Authenticated connections per account (PARLEY_MAX_CONNECTIONS_PER_USER, 100). */
+    perUser: number;
+    /** Devices (not revoked) per account (PARLEY_MAX_DEVICES_PER_USER, 100). */
+    devicesPerUser: number;
   };
   dmPolicy: DmPolicy;
   limits: {
@@ -244,6 +259,14 @@ export function loadConfig(env: Env = process.env): Config {
       hashConcurrency: readInt(env, 'PARLEY_HASH_CONCURRENCY', 2, 1, 256),
       hashQueue: readInt(env, 'PARLEY_HASH_QUEUE', 64, 0, 100_000),
     },
+    connectionLimits: {
+      trustedProxies: readTrustedProxies(env),
+      perIp: readInt(env, 'PARLEY_MAX_CONNECTIONS_PER_IP', 1_000, 1, 10_000_000),
+      upgradesPerIpPerSec: readInt(env, 'PARLEY_UPGRADES_PER_IP_PER_SEC', 20, 1, 1_000_000),
+      upgradesPerIpBurst: readInt(env, 'PARLEY_UPGRADES_PER_IP_BURST', 100, 1, 10_000_000),
+      perUser: readInt(env, 'PARLEY_MAX_CONNECTIONS_PER_USER', 100, 1, 1_000_000),
+      devicesPerUser: readInt(env, 'PARLEY_MAX_DEVICES_PER_USER', 100, 1, 1_000_000),
+    },
     dmPolicy: readEnum(env, 'PARLEY_DM_POLICY', ['open', 'friends'] as const, 'open'),
     limits: {
       maxFrameBytes: readInt(env, 'PARLEY_MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
@@ -274,6 +297,17 @@ export function loadConfig(env: Env = process.env): Config {
   };
   config.advisories.push(...advise(env, config));
   return deepFreeze(config);
+}
+
+/** PARLEY_TRUSTED_PROXIES: IPv4/IPv6 addresses or CIDR ranges, checked here so a typo stops the server. */
+function readTrustedProxies(env: Env): string[] {
+  const list = readList(env, 'PARLEY_TRUSTED_PROXIES', []);
+  for (const entry of list) {
+    if (!parseAddressRange(entry)) {
+      throw new ConfigError('PARLEY_TRUSTED_PROXIES', `"${entry}" is not an IP address or CIDR range like 10.0.0.0/8`);
+    }
+  }
+  return list;
 }
 
 /** Valid settings that deserve a warning at start. */

@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
+import { ClientAddress } from '../network/client-address.js';
 import { authenticate } from './authenticate.js';
 import type { HttpContext } from './context.js';
 import { installErrorMapper } from './error-mapper.js';
@@ -18,8 +19,11 @@ import { serveWebApp } from './static-web.js';
 /** The REST edge: Fastify with one error mapper, CORS from config, and the route modules. */
 export async function buildHttp(ctx: HttpContext, log: Logger): Promise<FastifyInstance> {
   const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = ctx.config.http;
+  const clientAddress = new ClientAddress(ctx.config.connectionLimits.trustedProxies);
   const app = Fastify({
     logger: false,
+    // request.ip is the client's address: X-Forwarded-For is believed only from the configured proxies.
+    trustProxy: (address: string) => clientAddress.isTrusted(address),
     // A request whose headers or body arrive too slowly is answered 408 and closed; so is an idle keep-alive.
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,

@@ -59,3 +59,25 @@ describe('advisories', () => {
     expect(loadConfig({}).advisories).toEqual([]);
   });
 });
+
+describe('connection limits and trusted proxies', () => {
+  it('default to the documented values, trusting no proxy', () => {
+    expect(loadConfig({}).connectionLimits).toEqual({
+      trustedProxies: [],
+      perIp: 1_000,
+      upgradesPerIpPerSec: 20,
+      upgradesPerIpBurst: 100,
+      perUser: 100,
+      devicesPerUser: 100,
+    });
+  });
+
+  it('PARLEY_TRUSTED_PROXIES takes addresses and CIDR ranges and refuses anything else', () => {
+    expect(
+      loadConfig({ PARLEY_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,::1,fd00::/8' }).connectionLimits.trustedProxies,
+    ).toEqual(['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8']);
+    for (const bad of ['localhost', '10.0.0.0/33', '10.0.0.0/8/1', '::1/129', '10.0.0.0/x']) {
+      expect(refusedVariable({ PARLEY_TRUSTED_PROXIES: bad })).toBe('PARLEY_TRUSTED_PROXIES');
+    }
+  });
+});

@@ -8,6 +8,11 @@ export const ERROR_CODES = {
   INVALID_FRAME: { status: 400, retryable: false, message: 'The frame is not a JSON object with a string "type"' },
   UNKNOWN_TYPE: { status: 400, retryable: false, message: 'The frame type is not part of the protocol' },
   VALIDATION_FAILED: { status: 400, retryable: false, message: 'A field is missing or has the wrong type or value' },
+  WEAK_PASSWORD: {
+    status: 400,
+    retryable: false,
+    message: 'The password is too easy to guess; choose a longer one, or one of several uncommon words',
+  },
   MESSAGE_TOO_LONG: { status: 413, retryable: false, message: 'The message text is longer than the configured limit' },
   PAYLOAD_TOO_LARGE: {
     status: 413,

@@ -2,6 +2,7 @@ import { CLOSE_CODES, WS_PATH } from '@parley/protocol';
 import type { FastifyInstance } from 'fastify';
 import { argon2Hasher, type PasswordHasher } from './auth/password-hasher.js';
 import { boundedHasher } from './auth/bounded-hasher.js';
+import { zxcvbnStrength } from './auth/password-strength.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
 import { TokenService } from './auth/token-service.js';
 import type { Bus } from './cluster/bus.js';
@@ -102,6 +103,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const webhooks = config.webhook ? new WebhookDispatcher(config.webhook, log.child({ component: 'webhooks' })) : null;
   const host: HostEvents = webhooks ?? noHostEvents;
   const limits = config.authLimits;
+  const strength = zxcvbnStrength(config.passwordMinScore);
   const hasher = boundedHasher(options.hasher ?? argon2Hasher, limits.hashConcurrency, limits.hashQueue);
   const users = new UserService(store, hasher, clock);
   const devices = new DeviceService(store, bus, clock, config.connectionLimits.devicesPerUser);
@@ -124,6 +126,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       clock,
     ),
     registrations: new RateLimiter(limits.registerSourcePerHour / 3600, limits.registerSourceBurst, clock),
+    strength,
   });
   const social = new SocialService(store, users, bus, clock);
   const membership = new MembershipCache(store);
@@ -285,6 +288,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await webhooks?.stop();
         await bus.close();
         await presenceStore.close();
+        await strength.close();
         await store.close();
       })();
       return stopping;

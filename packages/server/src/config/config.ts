@@ -62,6 +62,8 @@ export interface Config {
     hashConcurrency: number;
     hashQueue: number;
   };
+  /** Least zxcvbn score (0–4) of a new password; 0 = no check (PARLEY_PASSWORD_MIN_SCORE, 3). */
+  passwordMinScore: number;
   /** What one address and one account may hold (see gateway/connection-limits.ts); kept per node. */
   connectionLimits: {
     /** Proxies (IPs or CIDRs) whose X-Forwarded-For names the client (PARLEY_TRUSTED_PROXIES, none). */
@@ -259,6 +261,7 @@ export function loadConfig(env: Env = process.env): Config {
       hashConcurrency: readInt(env, 'PARLEY_HASH_CONCURRENCY', 2, 1, 256),
       hashQueue: readInt(env, 'PARLEY_HASH_QUEUE', 64, 0, 100_000),
     },
+    passwordMinScore: readInt(env, 'PARLEY_PASSWORD_MIN_SCORE', 3, 0, 4),
     connectionLimits: {
       trustedProxies: readTrustedProxies(env),
       perIp: readInt(env, 'PARLEY_MAX_CONNECTIONS_PER_IP', 1_000, 1, 10_000_000),

@@ -1,3 +1,4 @@
+import type { PasswordStrength } from '../auth/password-strength.js';
 import { hashRefreshToken, newRefreshToken, type TokenService } from '../auth/token-service.js';
 import { AppError } from '../errors.js';
 import type { UserRecord } from '../storage/records.js';
@@ -27,6 +28,8 @@ export interface AuthServiceOptions {
   logins: LoginThrottle;
   /** Registrations per source. */
   registrations: RateLimiter;
+  /** New passwords must pass it. */
+  strength: PasswordStrength;
 }
 
 /**
@@ -43,6 +46,7 @@ export class AuthService {
   private readonly devices: DeviceService;
   private readonly logins: LoginThrottle;
   private readonly registrations: RateLimiter;
+  private readonly strength: PasswordStrength;
 
   constructor(o: AuthServiceOptions) {
     this.users = o.users;
@@ -54,6 +58,7 @@ export class AuthService {
     this.devices = o.devices;
     this.logins = o.logins;
     this.registrations = o.registrations;
+    this.strength = o.strength;
   }
 
   async register(
@@ -68,6 +73,8 @@ export class AuthService {
         retryAfterMs: wait,
       });
     }
+    // After the rate limit: scoring costs CPU, so its count per address is bounded too.
+    await this.strength.check(input.password, [input.username, input.displayName ?? '']);
     return this.session(await this.users.register(input), deviceId);
   }
 

@@ -30,6 +30,7 @@ async function serve(env: Record<string, string>): Promise<void> {
     PARLEY_LOG_LEVEL: 'silent',
     PARLEY_JWT_SECRET: TEST_SECRET,
     PARLEY_SQLITE_SYNC: 'normal',
+    PARLEY_PASSWORD_MIN_SCORE: '0',
     PARLEY_REGISTRATION: 'open',
     ...env,
   });

@@ -29,6 +29,7 @@ async function serve(env: Record<string, string> = {}, hasher?: PasswordHasher):
     PARLEY_LOG_LEVEL: 'silent',
     PARLEY_JWT_SECRET: TEST_SECRET,
     PARLEY_SQLITE_SYNC: 'normal',
+    PARLEY_PASSWORD_MIN_SCORE: '0',
     ...env,
   });
   now = Date.now();

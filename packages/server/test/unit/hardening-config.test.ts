@@ -81,3 +81,11 @@ describe('connection limits and trusted proxies', () => {
     }
   });
 });
+
+describe('password strength setting', () => {
+  it('defaults to 3 and takes 0 to 4', () => {
+    expect(loadConfig({}).passwordMinScore).toBe(3);
+    expect(loadConfig({ PARLEY_PASSWORD_MIN_SCORE: '0' }).passwordMinScore).toBe(0);
+    expect(refusedVariable({ PARLEY_PASSWORD_MIN_SCORE: '5' })).toBe('PARLEY_PASSWORD_MIN_SCORE');
+  });
+});

@@ -120,21 +120,9 @@ export class WsGateway {
     }
   }
 
-  private accept(
-    ws: WebSocket,
-    ip: string,
-    dialect: Dialect,
-    auth: UpgradeAuth,
-    deviceId: string | null,
-  ): void {
+  private accept(ws: WebSocket, ip: string, dialect: Dialect, auth: UpgradeAuth, deviceId: string | null): void {
     const { ctx } = this;
-    const conn = new Connection(
-      randomBytes(9).toString('base64url'),
-      new WsTransport(ws),
-      dialect,
-      ctx.clock(),
-      ip,
-    );
+    const conn = new Connection(randomBytes(9).toString('base64url'), new WsTransport(ws), dialect, ctx.clock(), ip);
     ctx.hub.track(conn);
     ws.on('message', (data, isBinary) => {
       conn.lastSeenAt = ctx.clock();

@@ -132,7 +132,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const membership = new MembershipCache(store);
   const presence = new PresenceService(presenceStore, store, store, bus, clock, config.presence.graceMs, host);
   const conversations = new ConversationService(store, users, social, presence, membership, clock, config.dmPolicy);
-  const groups = new GroupService(store, users, membership, bus, clock);
+  const groups = new GroupService(store, users, membership, bus, clock, conversations, social);
   const commit = new GroupCommit(store, (size, seconds, written) => {
     metrics.storeBatchSize.observe(size);
     metrics.storeBatchSeconds.observe(seconds);

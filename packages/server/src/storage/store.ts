@@ -64,6 +64,8 @@ export interface SocialRepo {
   unblock(blockerId: string, blockedId: string): Promise<boolean>;
   listBlocked(blockerId: string): Promise<{ userId: string; since: number }[]>;
   isBlockedEitherWay(a: string, b: string): Promise<boolean>;
+  /** Everyone the user has blocked or is blocked by. */
+  blockedEitherWay(userId: string): Promise<string[]>;
   /** Friends and everyone sharing a conversation with the user, minus anyone blocked either way: who sees their presence. */
   contactsOf(userId: string): Promise<string[]>;
 }

@@ -12,6 +12,7 @@ import { notificationRoutes } from './routes/notification-routes.js';
 import { serverRoutes } from './routes/server-routes.js';
 import { friendRoutes } from './routes/friend-routes.js';
 import { groupRoutes } from './routes/group-routes.js';
+import { installSecurityHeaders } from './security-headers.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { serveWebApp } from './static-web.js';
@@ -39,6 +40,7 @@ export async function buildHttp(ctx: HttpContext, log: Logger): Promise<FastifyI
     routerOptions: { maxParamLength: 512 },
   });
   installErrorMapper(app, ctx.metrics, log);
+  installSecurityHeaders(app);
   const origins = ctx.config.allowedOrigins;
   await app.register(cors, {
     origin: origins.includes('*') ? true : origins,

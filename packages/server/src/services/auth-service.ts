@@ -96,22 +96,43 @@ export class AuthService {
     return this.session(user, deviceId);
   }
 
+  /**
+   * Rotates the refresh token: the one presented is used up and a new one of the same family is issued. Presenting
+   * an already used one means two parties hold the family (one of them stole it): every token of the family is
+   * revoked, so whoever holds it must sign in again.
+   */
   async refresh(refreshToken: string): Promise<Session> {
-    const found = await this.repo.consumeRefreshToken(hashRefreshToken(refreshToken), this.clock());
-    if (found === null) throw new AppError('TOKEN_INVALID', 'The refresh token is unknown, used or expired');
-    return this.session(await this.users.get(found.userId), found.deviceId);
+    const hash = hashRefreshToken(refreshToken);
+    const known = await this.repo.refreshTokenFamily(hash);
+    const found = known === null ? null : await this.repo.consumeRefreshToken(hash, this.clock());
+    if (found === null || known === null) {
+      if (known?.used) {
+        await this.repo.revokeRefreshFamily(known.family);
+        throw new AppError(
+          'TOKEN_INVALID',
+          'The refresh token was already used; every session of that sign-in is revoked, sign in again',
+        );
+      }
+      throw new AppError('TOKEN_INVALID', 'The refresh token is unknown, used or expired');
+    }
+    return this.session(await this.users.get(found.userId), found.deviceId, known.family);
   }
 
+  /** Ends the sign-in the token belongs to: every token of its family goes. */
   async logout(refreshToken: string): Promise<void> {
-    await this.repo.deleteRefreshToken(hashRefreshToken(refreshToken));
+    const hash = hashRefreshToken(refreshToken);
+    const known = await this.repo.refreshTokenFamily(hash);
+    if (known) await this.repo.revokeRefreshFamily(known.family);
+    else await this.repo.deleteRefreshToken(hash);
   }
 
-  private async session(user: UserRecord, deviceId: string | null): Promise<Session> {
+  /** Issues tokens; the refresh token continues `family` (a rotation) or starts one (a sign-in). */
+  private async session(user: UserRecord, deviceId: string | null, family?: string): Promise<Session> {
     if (deviceId !== null) await this.devices.attach(user.id, deviceId, {}); // listed (and revocable) at once
     const now = this.clock();
     const access = await this.tokens.issueAccessToken(user, deviceId, now);
     const refresh = newRefreshToken();
-    await this.repo.saveRefreshToken(refresh.hash, user.id, deviceId, now + this.refreshTtlSec * 1000);
+    await this.repo.saveRefreshToken(refresh.hash, user.id, deviceId, now + this.refreshTtlSec * 1000, family);
     return { user, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken: refresh.token };
   }
 }

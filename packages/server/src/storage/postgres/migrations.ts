@@ -122,4 +122,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   /* 4: usernames looked up case-insensitively (a registration may not take a host user's name) */ `
   CREATE INDEX users_username_ci ON users (lower(username));
   `,
+  /* 5: refresh-token families: a rotated token is kept, marked used, so that its reuse revokes its family */ `
+  ALTER TABLE refresh_tokens ADD COLUMN family TEXT;
+  ALTER TABLE refresh_tokens ADD COLUMN used_at BIGINT;
+  UPDATE refresh_tokens SET family = token_hash;
+  CREATE INDEX refresh_tokens_family ON refresh_tokens (family);
+  `,
 ];

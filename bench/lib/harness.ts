@@ -188,6 +188,7 @@ export async function startServer(kind: TargetKind, env: NodeJS.ProcessEnv = {})
       PARLEY_UPGRADES_PER_IP_PER_SEC: '1000000',
       PARLEY_UPGRADES_PER_IP_BURST: '1000000',
       PARLEY_MAX_CONNECTIONS_PER_USER: '1000000',
+      PARLEY_MAX_DEVICES_PER_USER: '1000000',
       ...env,
     },
     ['--expose-gc', ...(env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)],

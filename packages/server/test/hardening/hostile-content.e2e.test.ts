@@ -3,7 +3,7 @@ import { hostToken } from '../helpers/host-token.js';
 import { register, rest } from '../helpers/rest.js';
 import { startServer, type TestServer } from '../helpers/test-server.js';
 import { TestSocket } from '../helpers/test-socket.js';
-import { errorOf } from '../helpers/users.js';
+import { errorOf, hostUser } from '../helpers/users.js';
 
 /** Issue 16 item 12: hostile content is refused with a documented code (never 500) and stored as delivered. */
 
@@ -110,6 +110,28 @@ describe('lone surrogates (issue 16.12)', () => {
     });
     expect(res.statusCode).toBe(400);
     expect(errorOf(res.json())).toMatchObject({ code: 'VALIDATION_FAILED', field: 'text' });
+  });
+});
+
+describe('the seeds’ doors check content the same way (issue 16.12)', () => {
+  it('seed 000: a lone surrogate over its WebSocket and its REST is refused, and nothing is stored', async () => {
+    const alice = await hostUser(server.app, '101', 'alice');
+    const bob = await hostUser(server.app, '102', 'bob');
+    const ws = await TestSocket.open(`ws://127.0.0.1:${server.port}/ws`);
+    sockets.push(ws);
+    ws.send({ type: 'auth', token: alice.token });
+    await ws.next((f) => f.type === 'authenticated');
+    ws.send('{"type":"private","to":102,"content":"x\\ud83d"}');
+    expect(await ws.next((f) => f.type === 'error')).toMatchObject({ code: 'VALIDATION_FAILED' });
+    const viaRest = await server.app.http.inject({
+      method: 'POST',
+      url: '/messages/user',
+      headers: { authorization: `Bearer ${alice.token}`, 'content-type': 'application/json' },
+      payload: '{"receiver_id":102,"content":"\\udc00"}',
+    });
+    expect(viaRest.statusCode).toBe(400);
+    const history = await rest(server.app, bob.token).get(`/v1/conversations/dm:101:102/messages`);
+    expect((history.body as { messages: unknown[] }).messages).toEqual([]);
   });
 });
 

@@ -211,6 +211,12 @@ export async function startServer(kind: TargetKind, env: NodeJS.ProcessEnv = {})
       // The bench drives each user far past the production per-user limits.
       PARLEY_RATE_MESSAGES_PER_SEC: '1000000',
       PARLEY_RATE_FRAMES_PER_SEC: '1000000',
+      // ... and opens tens of thousands of connections from a few loopback addresses.
+      PARLEY_MAX_CONNECTIONS_PER_IP: '1000000',
+      PARLEY_UPGRADES_PER_IP_PER_SEC: '1000000',
+      PARLEY_UPGRADES_PER_IP_BURST: '1000000',
+      PARLEY_MAX_CONNECTIONS_PER_USER: '1000000',
+      PARLEY_MAX_DEVICES_PER_USER: '1000000',
       ...env,
     },
     ['--expose-gc', ...(env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)],

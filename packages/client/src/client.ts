@@ -68,7 +68,12 @@ export interface SendOptions {
   replyTo?: string;
 }
 
-const TERMINAL = new Set<number>([CLOSE_CODES.AUTH_FAILED, CLOSE_CODES.AUTH_TIMEOUT, CLOSE_CODES.DEVICE_REVOKED]);
+const TERMINAL = new Set<number>([
+  CLOSE_CODES.AUTH_FAILED,
+  CLOSE_CODES.AUTH_TIMEOUT,
+  CLOSE_CODES.DEVICE_REVOKED,
+  CLOSE_CODES.TOO_MANY_DEVICES,
+]);
 
 /**
  * The Parley client. Guarantees to the application:

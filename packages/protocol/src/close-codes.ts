@@ -12,6 +12,8 @@ export const CLOSE_CODES = {
   SLOW_CONSUMER: 3002,
   /** The token could not be checked now (identity provider unreachable, store down); reconnect with backoff. */
   TRY_AGAIN_LATER: 3004,
+  /** The account already has as many connections as allowed (TOO_MANY_CONNECTIONS); reconnect with backoff. */
+  TOO_MANY_CONNECTIONS: 3005,
   /** The token is missing, malformed or forged. */
   AUTH_FAILED: 3500,
   /**
@@ -23,6 +25,8 @@ export const CLOSE_CODES = {
   AUTH_TIMEOUT: 3502,
   /** This device was revoked by its user. */
   DEVICE_REVOKED: 3503,
+  /** The account has as many devices as allowed and this one is new (TOO_MANY_DEVICES): revoke one first. */
+  TOO_MANY_DEVICES: 3504,
 } as const;
 
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];

@@ -8,6 +8,11 @@ export const ERROR_CODES = {
   INVALID_FRAME: { status: 400, retryable: false, message: 'The frame is not a JSON object with a string "type"' },
   UNKNOWN_TYPE: { status: 400, retryable: false, message: 'The frame type is not part of the protocol' },
   VALIDATION_FAILED: { status: 400, retryable: false, message: 'A field is missing or has the wrong type or value' },
+  WEAK_PASSWORD: {
+    status: 400,
+    retryable: false,
+    message: 'The password is too easy to guess; choose a longer one, or one of several uncommon words',
+  },
   MESSAGE_TOO_LONG: { status: 413, retryable: false, message: 'The message text is longer than the configured limit' },
   PAYLOAD_TOO_LARGE: {
     status: 413,
@@ -28,6 +33,21 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, retryable: false, message: 'No such resource' },
   CONFLICT: { status: 409, retryable: false, message: 'The resource already exists or is in a conflicting state' },
   RATE_LIMITED: { status: 429, retryable: true, message: 'Too many requests; retry after retry_after_ms' },
+  TOO_MANY_CONNECTIONS: {
+    status: 429,
+    retryable: true,
+    message: 'Too many connections from this address or for this account; close some or retry later',
+  },
+  TOO_MANY_DEVICES: {
+    status: 409,
+    retryable: false,
+    message: 'This account has too many devices; revoke one before adding another',
+  },
+  OVERLOADED: {
+    status: 503,
+    retryable: true,
+    message: 'The server is busy with this kind of request (e.g. checking passwords); retry after retry_after_ms',
+  },
   UNAVAILABLE: { status: 503, retryable: true, message: 'The server is draining or its store is unreachable; retry' },
   INTERNAL: { status: 500, retryable: true, message: 'Unexpected server error; retry' },
 } as const satisfies Record<string, { status: number; retryable: boolean; message: string }>;

@@ -1,6 +1,8 @@
 import { CLOSE_CODES, WS_PATH } from '@parley/protocol';
 import type { FastifyInstance } from 'fastify';
 import { argon2Hasher, type PasswordHasher } from './auth/password-hasher.js';
+import { boundedHasher } from './auth/bounded-hasher.js';
+import { zxcvbnStrength } from './auth/password-strength.js';
 import { loadOrCreateSecret } from './auth/secret-file.js';
 import { TokenService } from './auth/token-service.js';
 import type { Bus } from './cluster/bus.js';
@@ -34,6 +36,7 @@ import { SyncService } from './services/sync-service.js';
 import { TypingService } from './services/typing-service.js';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { GroupService } from './services/group-service.js';
+import { LoginThrottle } from './services/login-throttle.js';
 import { MembershipCache } from './services/membership-cache.js';
 import { MessageDeletionService } from './services/message-deletion-service.js';
 import { MessageService } from './services/message-service.js';
@@ -71,6 +74,7 @@ export interface ParleyApp {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<ParleyApp> {
   const log = options.logger ?? createLogger(config.logLevel, config.nodeId);
   const clock = options.clock ?? systemClock;
+  for (const advice of config.advisories) log.warn({ advice: true }, advice);
   // One node: SQLite and in-memory bus and presence. A cluster: PostgreSQL (DATABASE_URL) and Redis (REDIS_URL).
   const store =
     config.database.kind === 'postgres'
@@ -103,17 +107,32 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const webhooks = config.webhook ? new WebhookDispatcher(config.webhook, log.child({ component: 'webhooks' })) : null;
   const host: HostEvents = webhooks ?? noHostEvents;
-  const users = new UserService(store, options.hasher ?? argon2Hasher, clock);
-  const devices = new DeviceService(store, bus, clock);
-  const auth = new AuthService(
+  const limits = config.authLimits;
+  const strength = zxcvbnStrength(config.passwordMinScore);
+  const hasher = boundedHasher(options.hasher ?? argon2Hasher, limits.hashConcurrency, limits.hashQueue);
+  const users = new UserService(store, hasher, clock);
+  const devices = new DeviceService(store, bus, clock, config.connectionLimits.devicesPerUser);
+  const auth = new AuthService({
     users,
-    store,
+    repo: store,
     tokens,
     clock,
-    config.auth.refreshTokenTtlSec,
-    config.auth.registration,
+    refreshTtlSec: config.auth.refreshTokenTtlSec,
+    registration: config.auth.registration,
     devices,
-  );
+    logins: new LoginThrottle(
+      {
+        freeFailures: limits.loginFreeFailures,
+        backoffMs: limits.loginBackoffMs,
+        backoffMaxMs: limits.loginBackoffMaxMs,
+        sourcePerMin: limits.loginSourcePerMin,
+        sourceBurst: limits.loginSourceBurst,
+      },
+      clock,
+    ),
+    registrations: new RateLimiter(limits.registerSourcePerHour / 3600, limits.registerSourceBurst, clock),
+    strength,
+  });
   const social = new SocialService(store, users, bus, clock);
   const membership = new MembershipCache(store);
   const presence = new PresenceService(
@@ -127,7 +146,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     config.seed003Presence === 'everyone',
   );
   const conversations = new ConversationService(store, users, social, presence, membership, clock, config.dmPolicy);
-  const groups = new GroupService(store, users, membership, bus, clock);
+  const groups = new GroupService(store, users, membership, bus, clock, conversations, social);
   const commit = new GroupCommit(store, (size, seconds, written) => {
     metrics.storeBatchSize.observe(size);
     metrics.storeBatchSeconds.observe(seconds);
@@ -157,7 +176,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const typing = new TypingService(conversations, social, bus, clock, config.presence.typingTtlMs);
   const notifications = new NotificationService(store, store, bus, clock);
   const sync = new SyncService(store, store, config.syncReplayLimit);
-  sessions = new Sessions(hub, users, presence, devices, log);
+  sessions = new Sessions(hub, users, presence, devices, log, config.connectionLimits.perUser);
 
   const ctx: GatewayContext = {
     config,
@@ -294,6 +313,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         await webhooks?.stop();
         await bus.close();
         await presenceStore.close();
+        await strength.close();
         await store.close();
       })();
       return stopping;

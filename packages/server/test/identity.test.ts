@@ -118,16 +118,18 @@ describe('standalone accounts', () => {
     expect(decodeJwt(rotated.access_token).sub).toBe(alice.id);
     expect((await me(rotated.access_token)).status).toBe(200);
 
-    const reuse = await rest(server.app).post('/v1/auth/refresh', { refresh_token: alice.refreshToken });
-    expect(reuse.status).toBe(401);
-    expect(errorOf(reuse.body).code).toBe('TOKEN_INVALID');
-
     // the rotated one works, once
     const second = await rest(server.app).post('/v1/auth/refresh', { refresh_token: rotated.refresh_token });
     expect(second.status).toBe(200);
     const again = await rest(server.app).post('/v1/auth/refresh', { refresh_token: rotated.refresh_token });
     expect(again.status).toBe(401);
     expect(errorOf(again.body).code).toBe('TOKEN_INVALID');
+    // a reused token revokes its whole family (issue 16.9): the newest token of that sign-in is dead too
+    const newest = (second.body as Session).refresh_token;
+    expect((await rest(server.app).post('/v1/auth/refresh', { refresh_token: newest })).status).toBe(401);
+    const reuse = await rest(server.app).post('/v1/auth/refresh', { refresh_token: alice.refreshToken });
+    expect(reuse.status).toBe(401);
+    expect(errorOf(reuse.body).code).toBe('TOKEN_INVALID');
   });
 
   it('an unknown refresh token is 401 TOKEN_INVALID', async () => {

@@ -2,6 +2,7 @@ import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { parseUserId } from '@parley/protocol';
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../errors.js';
+import { sanitizeName } from '../validation/text.js';
 
 /** Device ids: what clients generate (UUIDs, hardware ids). */
 export const DEVICE_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -73,8 +74,9 @@ export class TokenService {
     const userId = parseUserId(payload.sub ?? payload.user_id ?? payload.userId);
     if (userId === null)
       throw new AppError('TOKEN_INVALID', 'The token names no valid user id (sub, user_id or userId)');
-    const username = typeof payload.username === 'string' ? payload.username : null;
-    const name = typeof payload.name === 'string' ? payload.name : null;
+    // A host application's claims cannot be refused without refusing the user: unsafe characters are dropped.
+    const username = typeof payload.username === 'string' ? sanitizeName(payload.username) : null;
+    const name = typeof payload.name === 'string' ? sanitizeName(payload.name) : null;
     return {
       userId,
       username,

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseAddressRange } from '../network/address-range.js';
 import { ConfigError } from './config-error.js';
 import { type Env, readEnum, readInt, readList, readOptional, readString, readUrl } from './parse-env.js';
 
@@ -34,6 +35,49 @@ export interface Config {
   };
   serverKey: string | null;
   allowedOrigins: string[];
+  /** Bounds on one HTTP request and connection: a client that sends slowly is cut off (408 or closed). */
+  http: {
+    /** The whole request, headers and body, must arrive within this (PARLEY_HTTP_REQUEST_TIMEOUT_MS, 30000). */
+    requestTimeoutMs: number;
+    /** The headers must arrive within this (PARLEY_HTTP_HEADERS_TIMEOUT_MS, 10000; at most requestTimeoutMs). */
+    headersTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this (PARLEY_HTTP_KEEP_ALIVE_TIMEOUT_MS, 10000). */
+    keepAliveTimeoutMs: number;
+  };
+  /** Throttles on password sign-in and registration, per source address (see services/login-throttle.ts). */
+  authLimits: {
+    /** Wrong passwords per (account, source) before backoff (PARLEY_LOGIN_FREE_FAILURES, 5). */
+    loginFreeFailures: number;
+    /** First backoff wait, doubling per further failure (PARLEY_LOGIN_BACKOFF_MS, 1000). */
+    loginBackoffMs: number;
+    /** Longest backoff wait (PARLEY_LOGIN_BACKOFF_MAX_MS, 900000). */
+    loginBackoffMaxMs: number;
+    /** Failed logins per source address, all accounts: refill per minute and burst (PARLEY_LOGIN_SOURCE_PER_MIN 10, _BURST 30). */
+    loginSourcePerMin: number;
+    loginSourceBurst: number;
+    /** Registrations per source address: refill per hour and burst (PARLEY_REGISTER_SOURCE_PER_HOUR 20, _BURST 10). */
+    registerSourcePerHour: number;
+    registerSourceBurst: number;
+    /** Password hashes running at once (PARLEY_HASH_CONCURRENCY, 2) and waiting beyond them (PARLEY_HASH_QUEUE, 64). */
+    hashConcurrency: number;
+    hashQueue: number;
+  };
+  /** Least zxcvbn score (0–4) of a new password; 0 = no check (PARLEY_PASSWORD_MIN_SCORE, 3). */
+  passwordMinScore: number;
+  /** What one address and one account may hold (see gateway/connection-limits.ts); kept per node. */
+  connectionLimits: {
+    /** Proxies (IPs or CIDRs) whose X-Forwarded-For names the client (PARLEY_TRUSTED_PROXIES, none). */
+    trustedProxies: string[];
+    /** Open WebSocket connections per client address (PARLEY_MAX_CONNECTIONS_PER_IP, 1000). */
+    perIp: number;
+    /** WebSocket upgrades per client address: per second and burst (PARLEY_UPGRADES_PER_IP_PER_SEC 20, _BURST 100). */
+    upgradesPerIpPerSec: number;
+    upgradesPerIpBurst: number;
+    /** Authenticated connections per account (PARLEY_MAX_CONNECTIONS_PER_USER, 100). */
+    perUser: number;
+    /** Devices (not revoked) per account (PARLEY_MAX_DEVICES_PER_USER, 100). */
+    devicesPerUser: number;
+  };
   dmPolicy: DmPolicy;
   limits: {
     maxFrameBytes: number;
@@ -63,6 +107,8 @@ export interface Config {
   startHoldMs: number;
   webhook: { url: string; secret: string; maxAttempts: number; retryBaseMs: number; timeoutMs: number } | null;
   shutdownTimeoutMs: number;
+  /** Settings that are valid but probably not what the operator wants; logged as warnings at start. */
+  advisories: string[];
   /** PARLEY_WEB_DIR: the built web app served at `/` (default packages/web/dist in this repository). */
   webDir: string;
 }
@@ -180,6 +226,11 @@ export function loadConfig(env: Env = process.env): Config {
       'is required with REDIS_URL: every node must sign and verify tokens with the same secret',
     );
   }
+  const requestTimeoutMs = readInt(env, 'PARLEY_HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000);
+  const headersTimeoutMs = readInt(env, 'PARLEY_HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('PARLEY_HTTP_HEADERS_TIMEOUT_MS', 'must not be greater than PARLEY_HTTP_REQUEST_TIMEOUT_MS');
+  }
   const config: Config = {
     port: readInt(env, 'PORT', 3000, 0, 65_535),
     host: readString(env, 'HOST', '0.0.0.0'),
@@ -205,6 +256,31 @@ export function loadConfig(env: Env = process.env): Config {
     },
     serverKey: readSecret(env, 'PARLEY_SERVER_KEY', 16),
     allowedOrigins: origins,
+    http: {
+      requestTimeoutMs,
+      headersTimeoutMs,
+      keepAliveTimeoutMs: readInt(env, 'PARLEY_HTTP_KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
+    authLimits: {
+      loginFreeFailures: readInt(env, 'PARLEY_LOGIN_FREE_FAILURES', 5, 1, 1_000),
+      loginBackoffMs: readInt(env, 'PARLEY_LOGIN_BACKOFF_MS', 1_000, 1, 3_600_000),
+      loginBackoffMaxMs: readInt(env, 'PARLEY_LOGIN_BACKOFF_MAX_MS', 900_000, 1, 86_400_000),
+      loginSourcePerMin: readInt(env, 'PARLEY_LOGIN_SOURCE_PER_MIN', 10, 1, 1_000_000),
+      loginSourceBurst: readInt(env, 'PARLEY_LOGIN_SOURCE_BURST', 30, 1, 1_000_000),
+      registerSourcePerHour: readInt(env, 'PARLEY_REGISTER_SOURCE_PER_HOUR', 20, 1, 1_000_000),
+      registerSourceBurst: readInt(env, 'PARLEY_REGISTER_SOURCE_BURST', 10, 1, 1_000_000),
+      hashConcurrency: readInt(env, 'PARLEY_HASH_CONCURRENCY', 2, 1, 256),
+      hashQueue: readInt(env, 'PARLEY_HASH_QUEUE', 64, 0, 100_000),
+    },
+    passwordMinScore: readInt(env, 'PARLEY_PASSWORD_MIN_SCORE', 3, 0, 4),
+    connectionLimits: {
+      trustedProxies: readTrustedProxies(env),
+      perIp: readInt(env, 'PARLEY_MAX_CONNECTIONS_PER_IP', 1_000, 1, 10_000_000),
+      upgradesPerIpPerSec: readInt(env, 'PARLEY_UPGRADES_PER_IP_PER_SEC', 20, 1, 1_000_000),
+      upgradesPerIpBurst: readInt(env, 'PARLEY_UPGRADES_PER_IP_BURST', 100, 1, 10_000_000),
+      perUser: readInt(env, 'PARLEY_MAX_CONNECTIONS_PER_USER', 100, 1, 1_000_000),
+      devicesPerUser: readInt(env, 'PARLEY_MAX_DEVICES_PER_USER', 100, 1, 1_000_000),
+    },
     dmPolicy: readEnum(env, 'PARLEY_DM_POLICY', ['open', 'friends'] as const, 'open'),
     limits: {
       maxFrameBytes: readInt(env, 'PARLEY_MAX_FRAME_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
@@ -233,8 +309,35 @@ export function loadConfig(env: Env = process.env): Config {
     webhook: readWebhook(env),
     shutdownTimeoutMs: readInt(env, 'PARLEY_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     webDir: resolve(readString(env, 'PARLEY_WEB_DIR', DEFAULT_WEB_DIR)),
+    advisories: [],
   };
+  config.advisories.push(...advise(env, config));
   return deepFreeze(config);
+}
+
+/** PARLEY_TRUSTED_PROXIES: IPv4/IPv6 addresses or CIDR ranges, checked here so a typo stops the server. */
+function readTrustedProxies(env: Env): string[] {
+  const list = readList(env, 'PARLEY_TRUSTED_PROXIES', []);
+  for (const entry of list) {
+    if (!parseAddressRange(entry)) {
+      throw new ConfigError('PARLEY_TRUSTED_PROXIES', `"${entry}" is not an IP address or CIDR range like 10.0.0.0/8`);
+    }
+  }
+  return list;
+}
+
+/** Valid settings that deserve a warning at start. */
+function advise(env: Env, config: Config): string[] {
+  const out: string[] = [];
+  const hostTokens = readOptional(env, 'PARLEY_JWT_SECRET') !== null || config.auth.jwksUrl !== null;
+  if (hostTokens && readOptional(env, 'PARLEY_REGISTRATION') === null) {
+    out.push(
+      'Host-application tokens are configured (PARLEY_JWT_SECRET / PARLEY_JWKS_URL) and standalone registration is ' +
+        'open by default: anyone can create accounts beside your users. Set PARLEY_REGISTRATION=closed if only your ' +
+        'host application creates users, or PARLEY_REGISTRATION=open to keep both deliberately.',
+    );
+  }
+  return out;
 }
 
 function deepFreeze<T>(value: T): T {

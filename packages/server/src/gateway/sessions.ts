@@ -1,5 +1,6 @@
 import type { DeviceStatus } from '@parley/protocol';
 import type { VerifiedToken } from '../auth/token-service.js';
+import { AppError } from '../errors.js';
 import type { DeviceService } from '../services/device-service.js';
 import type { DeviceInfo } from '../storage/records.js';
 import type { Logger } from '../logger.js';
@@ -17,12 +18,16 @@ export class Sessions {
     private readonly presence: PresenceService,
     private readonly devices: DeviceService,
     private readonly log: Logger,
+    /** Authenticated connections one account may hold on this node. */
+    private readonly maxPerUser: number = Number.POSITIVE_INFINITY,
   ) {}
 
   /**
    * Makes the connection the user's (and its device's: the token's `did`, else the one the client named);
-   * false when it closed meanwhile. Throws DEVICE_REVOKED for a revoked device. With `holdLiveEvents`, live
-   * events for it are held from the moment it is bound (C4) until its dialect lets them through.
+   * false when it closed meanwhile. Throws DEVICE_REVOKED for a revoked device, TOO_MANY_DEVICES for a new device
+   * beyond the account's allowance, and TOO_MANY_CONNECTIONS when the account holds as many connections as allowed.
+   * With `holdLiveEvents`, live events for it are held from the moment it is bound (C4) until its dialect lets
+   * them through.
    */
   async attach(
     conn: Connection,
@@ -35,6 +40,10 @@ export class Sessions {
     if (deviceId !== null)
       await this.devices.attach(token.userId, deviceId, device?.id === deviceId ? device.info : {});
     if (conn.closed) return false;
+    const held = this.hub.connectionsOf(token.userId);
+    if (held !== undefined && held.size >= this.maxPerUser && !held.has(conn)) {
+      throw new AppError('TOO_MANY_CONNECTIONS', 'This account has too many connections open');
+    }
     conn.userId = token.userId;
     conn.deviceId = deviceId;
     conn.tokenExpiresAt = token.expiresAt;

@@ -7,7 +7,9 @@ import type { VerifiedToken } from '../auth/token-service.js';
 import { AppError, toAppError } from '../errors.js';
 import { DEVICE_ID } from '../auth/token-service.js';
 import { parseDeviceId } from '../validation/device.js';
+import { ClientAddress } from '../network/client-address.js';
 import { Connection } from './connection.js';
+import { ConnectionLimits } from './connection-limits.js';
 import type { GatewayContext } from './context.js';
 import type { Dialect } from './dialect.js';
 import { WsTransport } from './ws-transport.js';
@@ -24,8 +26,13 @@ export class WsGateway {
   private readonly routes = new Map<string, Dialect>();
   private readonly foreign: string[] = [];
   private draining = false;
+  private readonly clientAddress: ClientAddress;
+  private readonly limits: ConnectionLimits;
 
   constructor(private readonly ctx: GatewayContext) {
+    const l = ctx.config.connectionLimits;
+    this.clientAddress = new ClientAddress(l.trustedProxies);
+    this.limits = new ConnectionLimits(l.perIp, l.upgradesPerIpPerSec, l.upgradesPerIpBurst, ctx.clock);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -75,6 +82,14 @@ export class WsGateway {
       socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
+    const ip = this.clientAddress.of(req.socket.remoteAddress, req.headers['x-forwarded-for']);
+    try {
+      this.limits.admit(ip);
+    } catch (err) {
+      refuseUpgrade(socket, toAppError(err));
+      return;
+    }
+    releaseOnClose(socket, this.limits, ip);
     const raw =
       bearer(req.headers.authorization) ?? url.searchParams.get('token') ?? url.searchParams.get('access_token');
     const auth: Promise<UpgradeAuth> =
@@ -87,7 +102,7 @@ export class WsGateway {
     void auth.then((result) => {
       if (socket.destroyed) return;
       this.wss.handleUpgrade(req, socket, head, (ws) =>
-        this.accept(ws, req, dialect, result, url.searchParams.get('device_id')),
+        this.accept(ws, ip, dialect, result, url.searchParams.get('device_id')),
       );
     });
   }
@@ -112,21 +127,9 @@ export class WsGateway {
     }
   }
 
-  private accept(
-    ws: WebSocket,
-    req: IncomingMessage,
-    dialect: Dialect,
-    auth: UpgradeAuth,
-    deviceId: string | null,
-  ): void {
+  private accept(ws: WebSocket, ip: string, dialect: Dialect, auth: UpgradeAuth, deviceId: string | null): void {
     const { ctx } = this;
-    const conn = new Connection(
-      randomBytes(9).toString('base64url'),
-      new WsTransport(ws),
-      dialect,
-      ctx.clock(),
-      req.socket.remoteAddress ?? '',
-    );
+    const conn = new Connection(randomBytes(9).toString('base64url'), new WsTransport(ws), dialect, ctx.clock(), ip);
     ctx.hub.track(conn);
     ws.on('message', (data, isBinary) => {
       conn.lastSeenAt = ctx.clock();
@@ -177,6 +180,22 @@ export class WsGateway {
  */
 function destroySocket(this: Duplex): void {
   this.destroy();
+}
+
+/** An upgrade refused for a limit: the HTTP status of its code, a JSON error body, Retry-After when known. */
+function refuseUpgrade(socket: Duplex, error: AppError): void {
+  const body = JSON.stringify({ error: error.toBody() });
+  const retry = error.retryAfterMs === undefined ? '' : `Retry-After: ${Math.ceil(error.retryAfterMs / 1000)}\r\n`;
+  const reason = error.status === 429 ? 'Too Many Requests' : 'Refused';
+  socket.end(
+    `HTTP/1.1 ${error.status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n${retry}` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/** The address's connection is counted until its TCP connection ends, whichever way the upgrade went. */
+function releaseOnClose(socket: Duplex, limits: ConnectionLimits, ip: string): void {
+  socket.once('close', () => limits.release(ip));
 }
 
 function bearer(header: string | undefined): string | null {

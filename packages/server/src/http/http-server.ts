@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
+import { ClientAddress } from '../network/client-address.js';
 import { authenticate } from './authenticate.js';
 import type { HttpContext } from './context.js';
 import { installErrorMapper } from './error-mapper.js';
@@ -11,20 +12,35 @@ import { notificationRoutes } from './routes/notification-routes.js';
 import { serverRoutes } from './routes/server-routes.js';
 import { friendRoutes } from './routes/friend-routes.js';
 import { groupRoutes } from './routes/group-routes.js';
+import { installSecurityHeaders } from './security-headers.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { serveWebApp } from './static-web.js';
 
 /** The REST edge: Fastify with one error mapper, CORS from config, and the route modules. */
 export async function buildHttp(ctx: HttpContext, log: Logger): Promise<FastifyInstance> {
+  const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = ctx.config.http;
+  const clientAddress = new ClientAddress(ctx.config.connectionLimits.trustedProxies);
   const app = Fastify({
     logger: false,
+    // request.ip is the client's address: X-Forwarded-For is believed only from the configured proxies.
+    trustProxy: (address: string) => clientAddress.isTrusted(address),
+    // A request whose headers or body arrive too slowly is answered 408 and closed; so is an idle keep-alive.
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: headersTimeoutMs,
+      // How often those bounds are checked: a slow request lives at most a quarter of a bound past it.
+      connectionsCheckingInterval: Math.max(50, Math.min(5_000, Math.floor(headersTimeoutMs / 4))),
+    },
     bodyLimit: ctx.config.limits.maxFrameBytes,
     forceCloseConnections: true,
     // DM ids between two 64-character user ids are 132 characters; device ids up to 128.
     routerOptions: { maxParamLength: 512 },
   });
   installErrorMapper(app, ctx.metrics, log);
+  installSecurityHeaders(app);
   const origins = ctx.config.allowedOrigins;
   await app.register(cors, {
     origin: origins.includes('*') ? true : origins,

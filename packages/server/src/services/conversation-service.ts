@@ -59,6 +59,15 @@ export class ConversationService {
     return id;
   }
 
+  /**
+   * Refuses (BLOCKED, NOT_FRIENDS) unless `me` may reach `other` directly: the same rule as opening a DM, for
+   * what reaches a user without a message (typing) and for being put in a group by someone.
+   */
+  async requireReachable(me: string, other: string): Promise<void> {
+    if (await this.social.isBlockedEitherWay(me, other)) throw new AppError('BLOCKED');
+    if (this.dmPolicy === 'friends' && !(await this.social.areFriends(me, other))) throw new AppError('NOT_FRIENDS');
+  }
+
   /** Refuses unless `me` may read the conversation. A DM not yet started reads as empty for its two users. */
   async requireReader(me: string, conversationId: string): Promise<'dm-new' | 'ok'> {
     const parsed = parseConversationId(conversationId);

@@ -17,15 +17,47 @@ export class DeviceService {
     private readonly repo: DeviceRepo,
     private readonly bus: Bus,
     private readonly clock: Clock,
+    /** Devices (not revoked) one account may have. */
+    private readonly maxPerUser: number = Number.POSITIVE_INFINITY,
   ) {}
 
-  /** Registers or refreshes the device; throws DEVICE_REVOKED for a revoked one. */
+  /** Per account, new devices are registered one at a time, so none gets past the allowance by racing another. */
+  private readonly registering = new Map<string, Promise<unknown>>();
+
+  /**
+   * Registers or refreshes the device; throws DEVICE_REVOKED for a revoked one, and TOO_MANY_DEVICES for a new one
+   * when the account already has its allowance of devices not revoked.
+   */
   async attach(userId: string, deviceId: string, info: DeviceInfo): Promise<DeviceRecord> {
     const existing = await this.repo.getDevice(userId, deviceId);
     if (existing?.revokedAt != null) throw new AppError('DEVICE_REVOKED');
+    if (existing === null) return this.serialized(userId, () => this.register(userId, deviceId, info));
     const device = await this.repo.upsertDevice(userId, deviceId, info, this.clock());
     this.remember(userId, deviceId);
     return device;
+  }
+
+  private async register(userId: string, deviceId: string, info: DeviceInfo): Promise<DeviceRecord> {
+    const devices = await this.repo.listDevices(userId);
+    const mine = devices.find((d) => d.deviceId === deviceId);
+    if (mine?.revokedAt != null) throw new AppError('DEVICE_REVOKED');
+    if (!mine && devices.filter((d) => d.revokedAt == null).length >= this.maxPerUser) {
+      throw new AppError('TOO_MANY_DEVICES');
+    }
+    const device = await this.repo.upsertDevice(userId, deviceId, info, this.clock());
+    this.remember(userId, deviceId);
+    return device;
+  }
+
+  private serialized<T>(userId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.registering.get(userId) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const tail = run.catch(() => {});
+    this.registering.set(userId, tail);
+    void tail.then(() => {
+      if (this.registering.get(userId) === tail) this.registering.delete(userId);
+    });
+    return run;
   }
 
   async isRevoked(userId: string, deviceId: string): Promise<boolean> {

@@ -4,7 +4,9 @@ import { AppError } from '../errors.js';
 import type { ConversationRecord, MemberRecord, MemberRole } from '../storage/records.js';
 import type { ConversationRepo } from '../storage/store.js';
 import type { Clock } from './clock.js';
+import type { ConversationService } from './conversation-service.js';
 import type { MembershipCache } from './membership-cache.js';
+import type { SocialService } from './social-service.js';
 import type { UserService } from './user-service.js';
 
 export interface GroupInput {
@@ -36,11 +38,29 @@ export class GroupService {
     private readonly membership: MembershipCache,
     private readonly bus: Bus,
     private readonly clock: Clock,
+    private readonly conversations: ConversationService,
+    private readonly social: SocialService,
   ) {}
+
+  /**
+   * Being put in a group is being reached: `me` may add only users they could message directly (BLOCKED,
+   * NOT_FRIENDS under the friends-only policy), and nobody joins a group with someone they blocked or are
+   * blocked by (BLOCKED), whoever adds them.
+   */
+  private async admit(me: string, joining: readonly string[], membersAfter: readonly string[]): Promise<void> {
+    for (const user of joining) {
+      await this.conversations.requireReachable(me, user);
+      const blocked = await this.social.blockedEitherWay(user);
+      if (membersAfter.some((m) => m !== user && blocked.has(m))) {
+        throw new AppError('BLOCKED', 'A user you are adding has blocked, or is blocked by, a member of the group');
+      }
+    }
+  }
 
   async create(me: string, input: GroupInput): Promise<GroupView> {
     const memberIds = [...new Set(input.memberIds ?? [])].filter((id) => id !== me);
     await this.requireUsers(memberIds);
+    await this.admit(me, memberIds, [me, ...memberIds]);
     const conversation = await this.repo.createGroup(
       {
         name: input.name,
@@ -101,6 +121,9 @@ export class GroupService {
     const conversation = await this.conversation(groupId);
     await this.requireRole(conversation.id, me, 'admin');
     await this.requireUsers(userIds);
+    const current = (await this.repo.listMembers(conversation.id)).map((m) => m.userId);
+    const joining = [...new Set(userIds)].filter((u) => !current.includes(u));
+    await this.admit(me, joining, [...current, ...joining]);
     const added = await this.repo.addMembers(conversation.id, [...new Set(userIds)], 'member', this.clock());
     if (added.length > 0) {
       const audience = await this.repo.listMembers(conversation.id);

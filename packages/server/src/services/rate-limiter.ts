@@ -28,6 +28,12 @@ export class RateLimiter {
     return Math.ceil(((1 - b.tokens) * 1000) / this.perSec);
   }
 
+  /** Gives back a token taken for something that turned out not to count (capped at the bucket size). */
+  refund(key: string): void {
+    const b = this.buckets.get(key);
+    if (b) b.tokens = Math.min(this.burst, b.tokens + 1);
+  }
+
   /** Forgets buckets that have refilled completely (called from the periodic sweep). */
   prune(): void {
     const now = this.clock();

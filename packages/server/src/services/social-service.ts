@@ -98,6 +98,11 @@ export class SocialService {
     return this.repo.isBlockedEitherWay(a, b);
   }
 
+  /** Everyone the user has blocked or is blocked by. */
+  async blockedEitherWay(userId: string): Promise<Set<string>> {
+    return new Set(await this.repo.blockedEitherWay(userId));
+  }
+
   private relationChanged(a: string, b: string): void {
     this.bus.publish({ kind: 'members-changed', conversationId: dmConversationId(a, b) });
   }

@@ -1,12 +1,13 @@
 import { parseConversationId } from '@parley/protocol';
 import type { Bus } from '../cluster/bus.js';
 import type { Clock } from './clock.js';
-import { AppError } from '../errors.js';
 import type { ConversationService } from './conversation-service.js';
 import type { SocialService } from './social-service.js';
 
 /**
- * Typing indicators: relayed to the conversation's other members only (never across a block), never stored. A `start` expires by itself
+ * Typing indicators: relayed to the conversation's other members only, never stored. They reach only whom a
+ * message could: never across a block (in a group, blocked members are left out) and, under the friends-only DM
+ * policy, not from a stranger. A `start` expires by itself
  * after `ttlMs` (receivers are told so); at most one `start` per user and conversation per second is relayed,
  * the rest are dropped (T1).
  */
@@ -23,7 +24,7 @@ export class TypingService {
 
   /** Relays the indicator; false when it was dropped by the rate limit. */
   async typing(me: string, conversationId: string, state: 'start' | 'stop', context: string | null): Promise<boolean> {
-    const started = await this.conversations.requireReader(me, conversationId);
+    await this.conversations.requireReader(me, conversationId);
     const key = `${me}\u0000${conversationId}`;
     const now = this.clock();
     if (state === 'start') {
@@ -34,17 +35,18 @@ export class TypingService {
       this.lastStart.delete(key);
     }
     const parsed = parseConversationId(conversationId);
+    let to: string[];
     if (parsed?.kind === 'dm') {
       const peer = parsed.users[0] === me ? parsed.users[1] : parsed.users[0];
-      if (await this.social.isBlockedEitherWay(me, peer)) throw new AppError('BLOCKED');
+      // As for a message: never across a block, and under the friends-only policy only between friends.
+      await this.conversations.requireReachable(me, peer);
+      to = [peer];
+    } else {
+      // In a group, members blocked either way with the typist are left out.
+      const members = await this.conversations.recipients(conversationId);
+      const blocked = await this.social.blockedEitherWay(me);
+      to = members.filter((u) => u !== me && !blocked.has(u));
     }
-    const members =
-      started === 'dm-new' || parsed?.kind === 'dm'
-        ? parsed?.kind === 'dm'
-          ? parsed.users
-          : []
-        : await this.conversations.recipients(conversationId);
-    const to = members.filter((u) => u !== me);
     if (to.length > 0) {
       this.bus.publish({
         kind: 'deliver',

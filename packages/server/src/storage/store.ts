@@ -29,7 +29,10 @@ export interface UserRepo {
     user: { id: string; username: string | null; displayName: string | null },
     now: number,
   ): Promise<UserRecord>;
-  /** Creates a user with a login. Throws AppError CONFLICT when the login name is taken (case-insensitive). */
+  /**
+   * Creates a user with a login. Throws AppError CONFLICT when the name is taken (case-insensitive) by a login or
+   * by any user's username (a host application's users included).
+   */
   createUserWithLogin(
     user: { id: string; username: string; displayName: string },
     passwordHash: string,
@@ -43,9 +46,26 @@ export interface UserRepo {
     patch: { displayName?: string; avatarUrl?: string | null; readReceipts?: boolean },
   ): Promise<UserRecord | null>;
   setLastSeen(id: string, at: number): Promise<void>;
-  saveRefreshToken(tokenHash: string, userId: string, deviceId: string | null, expiresAt: number): Promise<void>;
-  /** Deletes and returns the token's user and device if it exists and is unexpired: each is used once. */
+  /**
+   * Stores a refresh token of a family: the tokens that descend, by rotation, from one sign-in (by default the
+   * token starts a family of its own).
+   */
+  saveRefreshToken(
+    tokenHash: string,
+    userId: string,
+    deviceId: string | null,
+    expiresAt: number,
+    family?: string,
+  ): Promise<void>;
+  /**
+   * Returns the token's user and device if it exists, is unused and is unexpired, and marks it used: each is used
+   * once. A used token is remembered until it expires, so that its reuse can be recognised.
+   */
   consumeRefreshToken(tokenHash: string, now: number): Promise<{ userId: string; deviceId: string | null } | null>;
+  /** The token's family, and whether it was used already; null for an unknown token. */
+  refreshTokenFamily(tokenHash: string): Promise<{ family: string; used: boolean } | null>;
+  /** Deletes every token of the family, used or not. */
+  revokeRefreshFamily(family: string): Promise<void>;
   deleteRefreshToken(tokenHash: string): Promise<void>;
 }
 
@@ -64,6 +84,8 @@ export interface SocialRepo {
   unblock(blockerId: string, blockedId: string): Promise<boolean>;
   listBlocked(blockerId: string): Promise<{ userId: string; since: number }[]>;
   isBlockedEitherWay(a: string, b: string): Promise<boolean>;
+  /** Everyone the user has blocked or is blocked by. */
+  blockedEitherWay(userId: string): Promise<string[]>;
   /** Friends and everyone sharing a conversation with the user, minus anyone blocked either way: who sees their presence. */
   contactsOf(userId: string): Promise<string[]>;
 }

@@ -1,6 +1,7 @@
 import { parseUserId } from '@parley/protocol';
 import { AppError } from '../errors.js';
 import type { SendInput } from '../services/message-service.js';
+import { assertSendContent } from './send-content.js';
 import { type Obj, optInt, optNullableStr, optStr } from './validate.js';
 
 /** Parsers shared by the REST and WebSocket edges, so both refuse the same input the same way. */
@@ -26,7 +27,7 @@ export function parseSendInput(o: Obj): SendInput {
   if (metadata !== undefined && metadata !== null && (typeof metadata !== 'object' || Array.isArray(metadata))) {
     throw new AppError('VALIDATION_FAILED', 'metadata must be a JSON object', { field: 'metadata' });
   }
-  return {
+  return assertSendContent({
     conversationId,
     toUserId,
     clientMsgId: optStr(o, 'client_msg_id', { max: 64, pattern: CLIENT_MSG_ID }) ?? null,
@@ -34,7 +35,7 @@ export function parseSendInput(o: Obj): SendInput {
     kind: optStr(o, 'kind', { max: 32, pattern: KIND }) ?? 'text',
     metadata: (metadata as Record<string, unknown> | undefined) ?? null,
     replyTo: optNullableStr(o, 'reply_to', { max: 20, pattern: /^\d+$/ }) ?? null,
-  };
+  });
 }
 
 export interface HistoryInput {

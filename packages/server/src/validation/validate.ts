@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { assertSafeName, assertWellFormed } from './text.js';
 
 /** Field readers for untrusted JSON: each throws VALIDATION_FAILED naming the field. */
 
@@ -21,6 +22,7 @@ export function str(o: Obj, field: string, opts: { min?: number; max: number; pa
   if (v.length < (opts.min ?? 0)) fail(field, `must have at least ${opts.min} characters`);
   if (v.length > opts.max) fail(field, `must have at most ${opts.max} characters`);
   if (opts.pattern && !opts.pattern.test(v)) fail(field, 'has characters that are not allowed');
+  assertWellFormed(v, field);
   return v;
 }
 
@@ -30,6 +32,13 @@ export function optStr(
   opts: { min?: number; max: number; pattern?: RegExp },
 ): string | undefined {
   return o[field] === undefined ? undefined : str(o, field, opts);
+}
+
+/** An optional display name: as optStr, and refused with control or bidirectional-override characters. */
+export function optDisplayName(o: Obj, field: string, opts: { min?: number; max: number }): string | undefined {
+  const v = optStr(o, field, opts);
+  if (v !== undefined) assertSafeName(v, field);
+  return v;
 }
 
 export function optNullableStr(

@@ -98,6 +98,11 @@ export class TestCluster {
       PARLEY_RATE_FRAMES_PER_SEC: '100000',
       PARLEY_PRESENCE_GRACE_MS: '100',
       PARLEY_SHUTDOWN_TIMEOUT_MS: '3000',
+      // Tests open many sockets from 127.0.0.1, some users many at once.
+      PARLEY_MAX_CONNECTIONS_PER_IP: '1000000',
+      PARLEY_UPGRADES_PER_IP_PER_SEC: '1000000',
+      PARLEY_UPGRADES_PER_IP_BURST: '1000000',
+      PARLEY_MAX_CONNECTIONS_PER_USER: '1000000',
       ...options.env,
     };
     const cluster = new TestCluster(database, prefix, redisUrl, env, dataDir);

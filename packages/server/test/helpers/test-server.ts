@@ -30,6 +30,16 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     PARLEY_RATE_MESSAGES_PER_SEC: '1000',
     PARLEY_RATE_FRAMES_PER_SEC: '2000',
     PARLEY_PRESENCE_GRACE_MS: '100',
+    // Password strength has its own test (hardening/password-strength.test.ts); elsewhere its worker's start-up
+    // (about a second of CPU) would be paid by every server.
+    PARLEY_PASSWORD_MIN_SCORE: '0',
+    // Tests register many users from one address, quickly.
+    PARLEY_REGISTER_SOURCE_BURST: '100000',
+    // ... and open many sockets from 127.0.0.1, some users many at once.
+    PARLEY_MAX_CONNECTIONS_PER_IP: '1000000',
+    PARLEY_UPGRADES_PER_IP_PER_SEC: '1000000',
+    PARLEY_UPGRADES_PER_IP_BURST: '1000000',
+    PARLEY_MAX_CONNECTIONS_PER_USER: '1000000',
     ...env,
   });
   const app = await createApp(config);

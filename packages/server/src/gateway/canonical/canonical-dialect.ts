@@ -1,4 +1,4 @@
-import { CLOSE_CODES, PROTOCOL_VERSION } from '@parley/protocol';
+import { PROTOCOL_VERSION } from '@parley/protocol';
 import type { VerifiedToken } from '../../auth/token-service.js';
 import { AppError, toAppError } from '../../errors.js';
 import type { DomainEvent } from '../../services/events.js';
@@ -6,6 +6,7 @@ import type { DeviceInfo } from '../../storage/records.js';
 import { parseDevice } from '../../validation/device.js';
 import type { Obj } from '../../validation/validate.js';
 import { renderUser } from '../../wire/render.js';
+import { closeCodeFor } from '../dialects/shared/close-code.js';
 import type { Connection } from '../connection.js';
 import type { GatewayContext } from '../context.js';
 import type { Dialect } from '../dialect.js';
@@ -185,14 +186,7 @@ export class CanonicalDialect implements Dialect {
 
   private closeForAuth(conn: Connection, error: AppError, id?: RequestId): void {
     this.ctx.metrics.errors.inc({ code: error.code });
-    const code =
-      error.code === 'TOKEN_EXPIRED'
-        ? CLOSE_CODES.TOKEN_EXPIRED
-        : error.code === 'DEVICE_REVOKED'
-          ? CLOSE_CODES.DEVICE_REVOKED
-          : error.retryable
-            ? CLOSE_CODES.TRY_AGAIN_LATER
-            : CLOSE_CODES.AUTH_FAILED;
+    const code = closeCodeFor(error);
     const frame = JSON.stringify({ type: 'error', ...(id !== undefined ? { id } : {}), ...error.toBody() });
     this.ctx.sessions.close(conn, code, error.code, frame);
   }

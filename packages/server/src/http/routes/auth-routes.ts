@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Session } from '../../services/auth-service.js';
 import { USERNAME } from '../../services/user-service.js';
 import { parseDeviceId } from '../../validation/device.js';
-import { type Obj, optStr, str } from '../../validation/validate.js';
+import { type Obj, optDisplayName, str } from '../../validation/validate.js';
 import { renderUser } from '../../wire/render.js';
 import type { HttpContext } from '../context.js';
 import { body } from '../params.js';
@@ -26,9 +26,10 @@ export function authRoutes(app: FastifyInstance, ctx: HttpContext): void {
       {
         username: str(b, 'username', { min: 3, max: 32, pattern: USERNAME }),
         password: str(b, 'password', { min: 8, max: 200 }),
-        displayName: optStr(b, 'display_name', { min: 1, max: 64 }),
+        displayName: optDisplayName(b, 'display_name', { min: 1, max: 64 }),
       },
       deviceOf(b),
+      request.ip,
     );
     return reply.status(201).send(renderSession(session));
   });
@@ -36,7 +37,7 @@ export function authRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.post('/v1/auth/login', async (request) => {
     const b = body(request.body);
     return renderSession(
-      await ctx.auth.login(str(b, 'username', { max: 64 }), str(b, 'password', { max: 200 }), deviceOf(b)),
+      await ctx.auth.login(str(b, 'username', { max: 64 }), str(b, 'password', { max: 200 }), deviceOf(b), request.ip),
     );
   });
 

@@ -1,6 +1,8 @@
 import { renderUserId } from '@parley/protocol';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MAX_JSON_DEPTH } from '../../validation/send-content.js';
+import { assertJsonShape, assertSafeName } from '../../validation/text.js';
 import { AppError } from '../../errors.js';
 import { type Obj, optHttpUrl, optStr, str } from '../../validation/validate.js';
 import { renderNotification, renderUser } from '../../wire/render.js';
@@ -43,8 +45,8 @@ export function serverRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const id = userIdParam(request.params.id, 'id');
     await ctx.users.ensureFromToken({
       userId: id,
-      username: optStr(b, 'username', { max: 64 }) ?? null,
-      displayName: optStr(b, 'display_name', { min: 1, max: 64 }) ?? null,
+      username: safeName(optStr(b, 'username', { max: 64 }), 'username'),
+      displayName: safeName(optStr(b, 'display_name', { min: 1, max: 64 }), 'display_name'),
       expiresAt: null,
       deviceId: null,
     });
@@ -52,6 +54,12 @@ export function serverRoutes(app: FastifyInstance, ctx: HttpContext): void {
     const user = avatarUrl === undefined ? await ctx.users.get(id) : await ctx.users.updateProfile(id, { avatarUrl });
     return { user: renderUser(user) };
   });
+}
+
+function safeName(value: string | undefined, field: string): string | null {
+  if (value === undefined) return null;
+  assertSafeName(value, field);
+  return value;
 }
 
 function recipients(b: Obj): string[] {
@@ -68,6 +76,7 @@ function objectOrNull(value: unknown, maxBytes: number): Record<string, unknown>
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new AppError('VALIDATION_FAILED', 'data must be a JSON object', { field: 'data' });
   }
+  assertJsonShape(value, 'data', MAX_JSON_DEPTH);
   if (JSON.stringify(value).length > maxBytes)
     throw new AppError('PAYLOAD_TOO_LARGE', 'data is too large', { field: 'data' });
   return value as Record<string, unknown>;

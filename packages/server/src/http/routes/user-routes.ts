@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
-import { optHttpUrl, optStr } from '../../validation/validate.js';
+import { optDisplayName, optHttpUrl } from '../../validation/validate.js';
 import { renderPresence, renderUser } from '../../wire/render.js';
 import type { HttpContext } from '../context.js';
 import { body, idList, userIdParam } from '../params.js';
@@ -14,7 +14,7 @@ export function userRoutes(app: FastifyInstance, ctx: HttpContext): void {
 
   app.patch('/v1/users/me', async (request) => {
     const b = body(request.body);
-    const displayName = optStr(b, 'display_name', { min: 1, max: 64 });
+    const displayName = optDisplayName(b, 'display_name', { min: 1, max: 64 });
     const avatarUrl = optHttpUrl(b, 'avatar_url');
     const readReceipts = b.read_receipts;
     if (readReceipts !== undefined && typeof readReceipts !== 'boolean') {

@@ -142,4 +142,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (conversation_id, rev)
   );
   `,
+  /* 6: usernames looked up case-insensitively (a registration may not take a host user's name) */ `
+  CREATE INDEX users_username_ci ON users (lower(username));
+  `,
+  /* 7: refresh-token families: a rotated token is kept, marked used, so that its reuse revokes its family */ `
+  ALTER TABLE refresh_tokens ADD COLUMN family TEXT;
+  ALTER TABLE refresh_tokens ADD COLUMN used_at BIGINT;
+  UPDATE refresh_tokens SET family = token_hash;
+  CREATE INDEX refresh_tokens_family ON refresh_tokens (family);
+  `,
 ];

@@ -90,6 +90,13 @@ export function createPostgresSocialRepo(db: PgDb): SocialRepo {
     async unblock(blockerId, blockedId) {
       return (await db.run('DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2', [blockerId, blockedId])) > 0;
     },
+    async blockedEitherWay(userId) {
+      const rows = await db.rows<{ id: string }>(
+        'SELECT blocked_id AS id FROM blocks WHERE blocker_id = $1 UNION SELECT blocker_id AS id FROM blocks WHERE blocked_id = $1',
+        [userId],
+      );
+      return rows.map((r) => r.id);
+    },
     async listBlocked(blockerId) {
       const rows = await db.rows<{ blocked_id: string; created_at: number }>(
         'SELECT blocked_id, created_at FROM blocks WHERE blocker_id = $1 ORDER BY created_at',

@@ -29,7 +29,10 @@ export function createPostgresUserRepo(db: PgDb): UserRepo {
     async createUserWithLogin(user, passwordHash, now) {
       try {
         return await db.tx(async (sql) => {
-          if (await sql.one(getLogin, [user.username])) {
+          if (
+            (await sql.one(getLogin, [user.username])) ||
+            (await sql.one('SELECT id FROM users WHERE lower(username) = lower($1) LIMIT 1', [user.username]))
+          ) {
             throw new AppError('CONFLICT', 'That username is taken', { field: 'username' });
           }
           await sql.run(insert, [user.id, user.username, user.displayName, now]);
@@ -82,20 +85,37 @@ export function createPostgresUserRepo(db: PgDb): UserRepo {
     async setLastSeen(id, at) {
       await db.run('UPDATE users SET last_seen_at = $2 WHERE id = $1', [id, at]);
     },
-    async saveRefreshToken(tokenHash, userId, deviceId, expiresAt) {
-      await db.run('INSERT INTO refresh_tokens (token_hash, user_id, device_id, expires_at) VALUES ($1, $2, $3, $4)', [
-        tokenHash,
-        userId,
-        deviceId,
-        expiresAt,
-      ]);
+    async saveRefreshToken(tokenHash, userId, deviceId, expiresAt, family) {
+      await db.run(
+        'INSERT INTO refresh_tokens (token_hash, user_id, device_id, expires_at, family) VALUES ($1, $2, $3, $4, $5)',
+        [tokenHash, userId, deviceId, expiresAt, family ?? tokenHash],
+      );
     },
     async consumeRefreshToken(tokenHash, now) {
       const row = await db.one<{ user_id: string; device_id: string | null; expires_at: number }>(
-        'DELETE FROM refresh_tokens WHERE token_hash = $1 RETURNING user_id, device_id, expires_at',
+        `UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL
+         RETURNING user_id, device_id, expires_at`,
+        [tokenHash, now],
+      );
+      if (row) {
+        // The family's expired tokens (used ones are kept only to recognise reuse) go as the family moves on.
+        await db.run(
+          `DELETE FROM refresh_tokens
+           WHERE family = (SELECT family FROM refresh_tokens WHERE token_hash = $1) AND expires_at <= $2`,
+          [tokenHash, now],
+        );
+      }
+      return row && Number(row.expires_at) > now ? { userId: row.user_id, deviceId: row.device_id } : null;
+    },
+    async refreshTokenFamily(tokenHash) {
+      const row = await db.one<{ family: string; used_at: string | null }>(
+        'SELECT COALESCE(family, token_hash) AS family, used_at FROM refresh_tokens WHERE token_hash = $1',
         [tokenHash],
       );
-      return row && row.expires_at > now ? { userId: row.user_id, deviceId: row.device_id } : null;
+      return row ? { family: row.family, used: row.used_at !== null } : null;
+    },
+    async revokeRefreshFamily(family) {
+      await db.run('DELETE FROM refresh_tokens WHERE family = $1 OR token_hash = $1', [family]);
     },
     async deleteRefreshToken(tokenHash) {
       await db.run('DELETE FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);

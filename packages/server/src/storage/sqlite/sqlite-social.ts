@@ -48,6 +48,9 @@ export function createSqliteSocialRepo(db: SqliteDb): SocialRepo {
   const blockedEither = db.prepare<[string, string, string, string], { x: number }>(
     'SELECT 1 AS x FROM blocks WHERE (blocker_id = ? AND blocked_id = ?) OR (blocker_id = ? AND blocked_id = ?)',
   );
+  const blockRelations = db.prepare<[string, string], { id: string }>(
+    'SELECT blocked_id AS id FROM blocks WHERE blocker_id = ? UNION SELECT blocker_id AS id FROM blocks WHERE blocked_id = ?',
+  );
   const contacts = db.prepare<{ me: string }, { id: string }>(`
     SELECT id FROM (
       SELECT friend_id AS id FROM friendships WHERE user_id = @me
@@ -113,6 +116,9 @@ export function createSqliteSocialRepo(db: SqliteDb): SocialRepo {
     },
     async isBlockedEitherWay(a, b) {
       return blockedEither.get(a, b, b, a) !== undefined;
+    },
+    async blockedEitherWay(userId) {
+      return blockRelations.all(userId, userId).map((r) => r.id);
     },
     async contactsOf(userId) {
       return contacts.all({ me: userId }).map((r) => r.id);

@@ -14,13 +14,23 @@ export function createSqliteUserRepo(db: SqliteDb): UserRepo {
   const getLogin = db.prepare<[string], { user_id: string; password_hash: string }>(
     'SELECT user_id, password_hash FROM logins WHERE username = ?',
   );
+  const heldByUser = db.prepare<[string], { id: string }>(
+    'SELECT id FROM users WHERE lower(username) = lower(?) LIMIT 1',
+  );
   const setLastSeen = db.prepare('UPDATE users SET last_seen_at = ? WHERE id = ?');
   const saveToken = db.prepare(
-    'INSERT INTO refresh_tokens (token_hash, user_id, device_id, expires_at) VALUES (?, ?, ?, ?)',
+    'INSERT INTO refresh_tokens (token_hash, user_id, device_id, expires_at, family) VALUES (?, ?, ?, ?, ?)',
   );
-  const takeToken = db.prepare<[string], { user_id: string; device_id: string | null; expires_at: number }>(
-    'DELETE FROM refresh_tokens WHERE token_hash = ? RETURNING user_id, device_id, expires_at',
+  const dropExpiredOfFamily = db.prepare(
+    'DELETE FROM refresh_tokens WHERE family = (SELECT family FROM refresh_tokens WHERE token_hash = ?) AND expires_at <= ?',
   );
+  const takeToken = db.prepare<[number, string], { user_id: string; device_id: string | null; expires_at: number }>(
+    'UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL RETURNING user_id, device_id, expires_at',
+  );
+  const tokenFamily = db.prepare<[string], { family: string; used_at: number | null }>(
+    'SELECT COALESCE(family, token_hash) AS family, used_at FROM refresh_tokens WHERE token_hash = ?',
+  );
+  const revokeFamily = db.prepare('DELETE FROM refresh_tokens WHERE family = ? OR token_hash = ?');
   const deleteToken = db.prepare('DELETE FROM refresh_tokens WHERE token_hash = ?');
 
   const upsert = db.transaction(
@@ -39,7 +49,9 @@ export function createSqliteUserRepo(db: SqliteDb): UserRepo {
 
   const createWithLogin = db.transaction(
     (user: { id: string; username: string; displayName: string }, hash: string, now: number): UserRow => {
-      if (getLogin.get(user.username)) throw new AppError('CONFLICT', 'That username is taken', { field: 'username' });
+      if (getLogin.get(user.username) || heldByUser.get(user.username)) {
+        throw new AppError('CONFLICT', 'That username is taken', { field: 'username' });
+      }
       insert.run(user.id, user.username, user.displayName, now);
       insertLogin.run(user.username, user.id, hash);
       return get.get(user.id) as UserRow;
@@ -87,12 +99,21 @@ export function createSqliteUserRepo(db: SqliteDb): UserRepo {
     async setLastSeen(id, at) {
       setLastSeen.run(at, id);
     },
-    async saveRefreshToken(tokenHash, userId, deviceId, expiresAt) {
-      saveToken.run(tokenHash, userId, deviceId, expiresAt);
+    async saveRefreshToken(tokenHash, userId, deviceId, expiresAt, family) {
+      saveToken.run(tokenHash, userId, deviceId, expiresAt, family ?? tokenHash);
     },
     async consumeRefreshToken(tokenHash, now) {
-      const row = takeToken.get(tokenHash);
+      const row = takeToken.get(now, tokenHash);
+      // The family's expired tokens (used ones are kept only to recognise reuse) go as the family moves on.
+      if (row) dropExpiredOfFamily.run(tokenHash, now);
       return row && row.expires_at > now ? { userId: row.user_id, deviceId: row.device_id } : null;
+    },
+    async refreshTokenFamily(tokenHash) {
+      const row = tokenFamily.get(tokenHash);
+      return row ? { family: row.family, used: row.used_at !== null } : null;
+    },
+    async revokeRefreshFamily(family) {
+      revokeFamily.run(family, family);
     },
     async deleteRefreshToken(tokenHash) {
       deleteToken.run(tokenHash);

@@ -12,6 +12,7 @@ export const SQLITE_WRITE_METHODS = [
   'saveRefreshToken',
   'consumeRefreshToken',
   'deleteRefreshToken',
+  'revokeRefreshFamily',
   'createFriendRequest',
   'deleteFriendRequest',
   'addFriendship',

@@ -5,5 +5,7 @@ import type { AppError } from '../../../errors.js';
 export function closeCodeFor(error: AppError): number {
   if (error.code === 'TOKEN_EXPIRED') return CLOSE_CODES.TOKEN_EXPIRED;
   if (error.code === 'DEVICE_REVOKED') return CLOSE_CODES.DEVICE_REVOKED;
+  if (error.code === 'TOO_MANY_CONNECTIONS') return CLOSE_CODES.TOO_MANY_CONNECTIONS;
+  if (error.code === 'TOO_MANY_DEVICES') return CLOSE_CODES.TOO_MANY_DEVICES;
   return error.retryable ? CLOSE_CODES.TRY_AGAIN_LATER : CLOSE_CODES.AUTH_FAILED;
 }

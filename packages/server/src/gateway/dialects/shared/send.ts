@@ -1,5 +1,6 @@
 import { toAppError } from '../../../errors.js';
 import type { SendInput, SendResult } from '../../../services/message-service.js';
+import { assertSendContent } from '../../../validation/send-content.js';
 import type { Connection } from '../../connection.js';
 import type { SeedContext } from '../seed-context.js';
 
@@ -22,7 +23,11 @@ export async function sendThen(
   echo = false,
 ): Promise<void> {
   try {
-    const { committed } = await ctx.messages.submit(conn.userId as string, input, echo ? undefined : conn.id);
+    const { committed } = await ctx.messages.submit(
+      conn.userId as string,
+      assertSendContent(input),
+      echo ? undefined : conn.id,
+    );
     ctx.replies.track(committed.then(done, (err) => failed(toAppError(err))));
   } catch (err) {
     failed(toAppError(err));

@@ -2,6 +2,7 @@ import type { BusMessage } from '../cluster/bus.js';
 import type { Connection } from './connection.js';
 import type { Dialect } from './dialect.js';
 import { replayedAlready } from './held-events.js';
+import { firstDelivery } from './sent-messages.js';
 
 type Deliver = Extract<BusMessage, { kind: 'deliver' }>;
 
@@ -11,6 +12,8 @@ type Deliver = Extract<BusMessage, { kind: 'deliver' }>;
  * - Frames due to one socket within a tick are written together (corked): one syscall per socket per tick.
  * - A socket whose unsent data exceeds the send-buffer limit is reported as a slow consumer (it is closed and
  *   catches up from the store after reconnecting), so one slow reader cannot grow memory or delay the others.
+ * - A message published again (a retried send) reaches each connection at most once (SentMessages); the connection
+ *   that sent it has it from its acknowledgement.
  * Order: frames reach each socket in the order they were queued.
  */
 export class Hub {
@@ -91,7 +94,7 @@ export class Hub {
   }
 
   private deliverTo(conn: Connection, message: Deliver, encoded: Map<Dialect, Buffer | null>): void {
-    if (conn.id === message.skipConnectionId) return;
+    if (!firstDelivery(conn, message.event) || conn.id === message.skipConnectionId) return;
     if (conn.holding !== null) {
       conn.holding.push(message.event);
       return;

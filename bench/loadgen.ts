@@ -131,6 +131,8 @@ function openOne(
             client.ready = true;
             ws.setSampleEvery(sampleEvery);
             clearTimeout(timer);
+            // Receivers in the dm and fanout jobs start as the SDK does (its first request after hello).
+            if (confirmer && t.start !== null) ws.send(t.start);
             onFrame(client, payload);
             resolve(client);
             return;

@@ -33,6 +33,11 @@ export interface Target {
   position(buf: Buffer, start: number, end: number): [string, number] | null;
   delivered(conv: string, seq: number): string;
   read(conv: string, seq: number, id: string): string;
+  /**
+   * The SDK's first request once ready (Parley: `sync`, C1; the server holds live events until a client's first
+   * frame, C4), or null.
+   */
+  readonly start: string | null;
   /** A receipt event's [user, delivered, read] (read -1 when absent or null). */
   receiptOf(buf: Buffer, start: number, end: number): [number, number, number] | null;
 }
@@ -169,6 +174,7 @@ export function parleyTarget(secret: string): Target {
     delivered: (conv, seq) => `{"type":"msg.delivered","conversation_id":"${conv}","seq":${seq}}`,
     read: (conv, seq, id) => `{"type":"conv.read","id":"${id}","conversation_id":"${conv}","seq":${seq}}`,
     receiptOf: receiptOfKeys(USER_ID, DELIVERED_SEQ, READ_SEQ),
+    start: '{"type":"sync","id":"start","positions":{}}',
   };
 }
 
@@ -196,6 +202,7 @@ export function rawTarget(): Target {
     delivered: (conv, seq) => `{"t":"delivered","conv":"${conv}","seq":${seq}}`,
     read: (conv, seq, id) => `{"t":"read","id":"${id}","conv":"${conv}","seq":${seq}}`,
     receiptOf: refReceiptOf,
+    start: null,
   };
 }
 
@@ -228,6 +235,7 @@ export function socketIoTarget(): Target {
     // An ack id Socket.IO can echo must be numeric: the read's own counter, far above any send's.
     read: (conv, seq, id) => `42${1_000_000_000 + Number(id.slice(1))}["read",{"conv":"${conv}","seq":${seq}}]`,
     receiptOf: refReceiptOf,
+    start: null,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { DeviceStatus } from '@parley/protocol';
 import type { DomainEvent } from '../services/events.js';
 import type { Dialect } from './dialect.js';
+import type { SentMessages } from './sent-messages.js';
 import type { Transport } from './transport.js';
 
 /** One WebSocket connection (one device). Plain fields, no closures: tens of thousands of these stay small. */
@@ -25,6 +26,8 @@ export class Connection {
   replayedUpTo: Map<string, number> | null = null;
   /** C5: per conversation, the change revision a replay on this connection covered (later live changes at or below it are skipped). */
   replayedRev: Map<string, number> | null = null;
+  /** The messages this connection was given, so a message published again reaches it once (made on first use). */
+  sent: SentMessages | null = null;
   pinged = false;
   closed = false;
   /** Frames due to this socket, written together once per tick. */

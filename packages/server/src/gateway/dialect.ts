@@ -18,6 +18,11 @@ export interface Dialect {
   /** Renders a domain event for this dialect's clients, or null when they have no such event. Called once per event. */
   encode(event: DomainEvent): string | null;
   /**
+   * Renders an event whose frame depends on who receives it (e.g. only the statuses of the recipient's own
+   * messages), or null when that user has no such event; undefined when every recipient gets `encode`'s frame.
+   */
+  encodeFor?(event: DomainEvent, userId: string): string | null | undefined;
+  /**
    * The socket is open and authenticated with the token that came with the upgrade. The connection's frames
    * are handled only once the returned promise (if any) settles.
    */

@@ -2,15 +2,19 @@ import type { BusMessage } from '../cluster/bus.js';
 import type { Connection } from './connection.js';
 import type { Dialect } from './dialect.js';
 import { replayedAlready } from './held-events.js';
+import { firstDelivery } from './sent-messages.js';
 
 type Deliver = Extract<BusMessage, { kind: 'deliver' }>;
 
 /**
  * The node-local registry of connections (user -> devices) and the only writer to sockets.
- * - An event is encoded once per dialect, and the same Buffer is queued to every recipient socket.
+ * - An event is encoded once per dialect, and the same Buffer is queued to every recipient socket (a dialect whose
+ *   frame depends on who receives it renders those events per connection: Dialect.encodeFor).
  * - Frames due to one socket within a tick are written together (corked): one syscall per socket per tick.
  * - A socket whose unsent data exceeds the send-buffer limit is reported as a slow consumer (it is closed and
  *   catches up from the store after reconnecting), so one slow reader cannot grow memory or delay the others.
+ * - A message published again (a retried send) reaches each connection at most once (SentMessages); the connection
+ *   that sent it has it from its acknowledgement.
  * Order: frames reach each socket in the order they were queued.
  */
 export class Hub {
@@ -91,25 +95,36 @@ export class Hub {
   }
 
   private deliverTo(conn: Connection, message: Deliver, encoded: Map<Dialect, Buffer | null>): void {
-    if (conn.id === message.skipConnectionId) return;
+    if (!firstDelivery(conn, message.event) || conn.id === message.skipConnectionId) return;
     if (conn.holding !== null) {
       conn.holding.push(message.event);
       return;
     }
     if ((conn.replayedUpTo !== null || conn.replayedRev !== null) && replayedAlready(conn, message.event)) return;
-    let frame = encoded.get(conn.dialect);
-    if (frame === undefined) {
-      frame = this.encode(conn.dialect, message.event);
-      encoded.set(conn.dialect, frame);
-    }
+    const frame = this.frameFor(conn, message.event, encoded);
     if (frame !== null) this.write(conn, frame);
   }
 
-  /** One dialect's frame for an event; an event a dialect cannot encode reaches none of its sockets, and no other's. */
-  private encode(dialect: Dialect, event: Deliver['event']): Buffer | null {
+  /** The frame of an event for one connection: its own rendering if its dialect has one, else its dialect's, shared. */
+  private frameFor(conn: Connection, event: Deliver['event'], encoded: Map<Dialect, Buffer | null>): Buffer | null {
+    const { dialect } = conn;
+    if (dialect.encodeFor !== undefined) {
+      const own = this.encode(dialect, () => dialect.encodeFor?.(event, conn.userId as string));
+      if (own !== undefined) return own;
+    }
+    let frame = encoded.get(dialect);
+    if (frame === undefined) {
+      frame = this.encode(dialect, () => dialect.encode(event)) ?? null;
+      encoded.set(dialect, frame);
+    }
+    return frame;
+  }
+
+  /** One rendering of an event; an event a dialect cannot encode reaches none of its sockets, and no other's. */
+  private encode(dialect: Dialect, render: () => string | null | undefined): Buffer | null | undefined {
     try {
-      const text = dialect.encode(event);
-      return text === null ? null : Buffer.from(text);
+      const text = render();
+      return typeof text === 'string' ? Buffer.from(text) : text;
     } catch (err) {
       this.onEncodeError(dialect, err);
       return null;
@@ -121,7 +136,7 @@ export class Hub {
     const held = conn.holding ?? [];
     conn.holding = null;
     for (const event of held) {
-      const frame = this.encode(conn.dialect, event);
+      const frame = this.frameFor(conn, event, new Map());
       if (frame !== null) this.write(conn, frame);
     }
   }

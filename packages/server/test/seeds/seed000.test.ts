@@ -213,6 +213,57 @@ describe('seed 000 (Study Buddy): WebSocket /ws and REST /messages', () => {
     expect((noSuchUser.body as { error: { code: string } }).error.code).toBe('NOT_FOUND');
   });
 
+  it('private with client_msg_id: a resend (frame or REST) is stored once and answered with the original; without it, as before', async () => {
+    const open = async (token: string) => {
+      const raw = await TestSocket.open(`ws://127.0.0.1:${server.port}/ws`);
+      sockets.push(raw);
+      raw.send({ type: 'auth', token });
+      await raw.next((f) => f.type === 'authenticated');
+      return raw;
+    };
+    const a = await open(alice.token);
+    const b = await open(bob.token);
+    const sent = () => a.events('message_sent').map((f) => f.message as Frame);
+    const send = async (frame: Frame) => {
+      const before = sent().length;
+      a.send(frame);
+      await until(() => sent().length > before, 'message_sent');
+      return sent().at(-1) as Frame;
+    };
+    const keyed = { type: 'private', to: 2, content: 'keyed once', client_msg_id: 'sb-1' };
+    const first = await send(keyed);
+    expect(first).toEqual({
+      id: expect.any(Number),
+      sender_id: 1,
+      receiver_id: 2,
+      content: 'keyed once',
+      created_at: expect.stringMatching(ISO_Z),
+    });
+    expect(await send(keyed)).toEqual(first);
+    const posted = await rest(server.app, alice.token).post('/messages/user', {
+      receiver_id: 2,
+      content: 'keyed once',
+      client_msg_id: 'sb-1',
+    });
+    expect((posted.body as { result: { message: Frame } }).result.message).toEqual(first);
+
+    const plain = { type: 'private', to: 2, content: 'no key' };
+    const p1 = await send(plain);
+    const p2 = await send(plain);
+    expect(p2.id).not.toBe(p1.id); // without a key each send is a message, as before
+    await until(() => b.events('new_message').some((f) => (f.message as Frame).id === p2.id), 'the last push');
+    const pushed = b.events('new_message').map((f) => (f.message as Frame).content);
+    expect(pushed.filter((c) => c === 'keyed once')).toHaveLength(1);
+    expect(pushed.filter((c) => c === 'no key')).toHaveLength(2);
+    const history = (await rest(server.app, bob.token).get('/messages/user/1?limit=50')).body as {
+      result: { messages: Frame[] };
+    };
+    expect(history.result.messages.filter((m) => m.content === 'keyed once').map((m) => m.id)).toEqual([first.id]);
+
+    a.send({ ...keyed, client_msg_id: 'not a key!' });
+    expect((await a.next((f) => f.code === 'VALIDATION_FAILED')).type).toBe('error');
+  });
+
   it("bad frames get seed 000's error frame; a bad token is refused and closed", async () => {
     const raw = await TestSocket.open(`ws://127.0.0.1:${server.port}/ws`);
     sockets.push(raw);

@@ -143,6 +143,69 @@ describe('seed 002 (customer service): Socket.IO register / send_message / recei
     });
   });
 
+  it('message_status goes only to the sender of the messages read, on each side', async () => {
+    const cust3 = await hostUser(server.app, '3', 'customer3');
+    const agent4 = await hostUser(server.app, '4', 'agent4');
+    const session = 'dm:3:4';
+    const { c: cust } = await registered(cust3, 'cust3-1');
+    const { c: ag } = await registered(agent4, 'agent4-1');
+    const say = async (c: IoClient, message: string, role: string) =>
+      String((await c.request('send_message', { session_id: session, message, role })).message_id);
+    const question = await say(cust, 'my order?', 'user');
+    const answer = await say(ag, 'shipped', 'agent');
+    const followUp = await say(cust, 'when?', 'user');
+    await ag.next('new_message', (p) => p.id === followUp);
+
+    // the agent reads everything: the customer hears of its own two messages, not of the agent's answer
+    await ag.request('message_read', { message_id: Number(followUp), user_id: 4 });
+    await cust.next('message_status', (p) => p.message_id === followUp);
+    // the customer reads everything: the agent hears of its own two messages only
+    const lastAnswer = await say(ag, 'tomorrow', 'agent');
+    await cust.next('new_message', (p) => p.id === lastAnswer);
+    await cust.request('message_read', { message_id: Number(lastAnswer), user_id: 3 });
+    await ag.next('message_status', (p) => p.message_id === lastAnswer);
+    // a round trip on each socket: any status already queued to it has arrived
+    await ag.request('heartbeat', {});
+    await cust.request('heartbeat', {});
+    const statuses = (c: IoClient) => c.named('message_status').map((p) => [p.message_id, p.status]);
+    expect(statuses(cust)).toEqual([
+      [question, 'read'],
+      [followUp, 'read'],
+    ]);
+    expect(statuses(ag)).toEqual([
+      [answer, 'read'],
+      [lastAnswer, 'read'],
+    ]);
+  });
+
+  it('send_message with client_msg_id: a resend is stored once and answered with the original; without it, as before', async () => {
+    const { c: cust } = await registered(customer, 'cust-5');
+    const { c: ag } = await registered(agent, 'agent-5');
+    const send = { session_id: SESSION, from_user_id: 1, message: 'retry me', role: 'user', client_msg_id: 'q-1' };
+    const first = await cust.request('send_message', send);
+    expect(first).toEqual({ success: true, message_id: expect.any(Number), time: expect.stringMatching(HH_MM) });
+    expect(await cust.request('send_message', send)).toEqual(first); // the retry queue resends it
+    const { c: phone } = await registered(customer, 'cust-5b');
+    expect(await phone.request('send_message', send)).toEqual(first); // and from another connection
+
+    const plain = { session_id: SESSION, message: 'no key', role: 'user' };
+    const p1 = await cust.request('send_message', plain);
+    const p2 = await cust.request('send_message', plain);
+    expect(p2.message_id).not.toBe(p1.message_id); // without a key each send is a message, as before
+    await ag.next('new_message', (p) => p.id === String(p2.message_id));
+    const pushed = ag.named('new_message').map((p) => p.text);
+    expect(pushed.filter((t) => t === 'retry me')).toHaveLength(1);
+    expect(pushed.filter((t) => t === 'no key')).toHaveLength(2);
+    const history = (await rest(server.app, customer.token).get(`/v1/conversations/${SESSION}/messages`)).body as {
+      messages: { id: string; text: string }[];
+    };
+    expect(history.messages.filter((m) => m.text === 'retry me').map((m) => m.id)).toEqual([String(first.message_id)]);
+    expect(await cust.request('send_message', { ...send, client_msg_id: 'not a key!' })).toMatchObject({
+      success: false,
+      code: 'VALIDATION_FAILED',
+    });
+  });
+
   it('offline messages are pushed on register, in order, marked offline; delivered ones are not repeated', async () => {
     const { c: cust } = await registered(customer, 'cust-2');
     const { c: ag } = await registered(agent, 'agent-2');

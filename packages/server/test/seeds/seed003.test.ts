@@ -197,6 +197,54 @@ describe('seed 003 (FastAPI): WebSocket /api/v1/ws?token= and REST /api/v1', () 
     expect(a.frames().some((f) => f.type === 'error')).toBe(false);
   });
 
+  it('message with client_msg_id: a resend is stored once and pushed once to each socket; without it, as before', async () => {
+    const open = async (token: string) => {
+      const ws = await TestSocket.open(`${wsBase()}/api/v1/ws`, { token });
+      cleanups.push(() => ws.close());
+      await ws.next((f) => f.type === 'connected');
+      return ws;
+    };
+    const a = await open(alice.token);
+    const b = await open(bob.token);
+    const chats = (ws: TestSocket, text: string) =>
+      ws
+        .events('chat')
+        .filter((f) => (f.data as Frame).message === text)
+        .map((f) => (f.data as Frame).message_id);
+    const keyed = { type: 'message', to_user_id: 2, message: 'keyed once', client_msg_id: 'sc-1' };
+    a.send(keyed);
+    await until(() => chats(a, 'keyed once').length === 1 && chats(b, 'keyed once').length === 1, 'the first push');
+    // seed 003 has no acknowledgement: a socket that missed the original shows when a resend's republish is out
+    const late1 = await open(bob.token);
+    a.send(keyed); // resent on the same socket
+    await until(() => chats(late1, 'keyed once').length === 1, 'the republish of the first resend');
+    const aPhone = await open(alice.token);
+    const late2 = await open(bob.token);
+    aPhone.send(keyed); // resent from another socket of the sender
+    await until(() => chats(late2, 'keyed once').length === 1, 'the republish of the second resend');
+    const plain = { type: 'message', to_user_id: 2, message: 'no key' };
+    a.send(plain);
+    a.send(plain);
+    await until(() => chats(b, 'no key').length === 2, 'the later pushes');
+    // a round trip on each socket: every frame queued to it before has arrived
+    for (const ws of [a, b, aPhone, late1, late2]) {
+      const pong = ws.wait((f) => f.type === 'pong');
+      ws.send({ type: 'ping' });
+      await pong;
+    }
+
+    const [first] = chats(a, 'keyed once');
+    for (const ws of [a, b, aPhone, late1, late2]) expect(chats(ws, 'keyed once')).toEqual([first]);
+    expect(new Set(chats(b, 'no key')).size).toBe(2); // without a key each send is a message, as before
+    const history = (
+      await rest(server.app, alice.token).get(`/v1/conversations/${dmConversationId('1', '2')}/messages`)
+    ).body as { messages: { id: string; text: string }[] };
+    expect(history.messages.filter((m) => m.text === 'keyed once').map((m) => Number(m.id))).toEqual([first]);
+    expect(a.frames.some((f) => f.type === 'error')).toBe(false);
+    a.send({ ...keyed, client_msg_id: 'not a key!' });
+    expect(await a.next((f) => f.type === 'error')).toMatchObject({ error_code: 'MESSAGE_PROCESSING_ERROR' });
+  });
+
   it("ping -> pong; bad frames get seed 003's error codes; no token is refused", async () => {
     const ws = await TestSocket.open(`${wsBase()}/api/v1/ws`, { token: alice.token });
     cleanups.push(() => ws.close());

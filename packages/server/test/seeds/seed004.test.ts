@@ -144,6 +144,71 @@ describe('seed 004 (go-zero hub): WebSocket /ws envelopes, /health, /stats', () 
     expect(b.env.logged('New message:')).toHaveLength(before);
   });
 
+  /** A raw socket speaking the seed client's envelopes, authenticated. */
+  async function rawClient(token: string) {
+    const raw = await TestSocket.open(`ws://127.0.0.1:${server.port}/ws`);
+    sockets.push(raw);
+    raw.send({ type: 'auth', message_id: 'auth-1', timestamp: Date.now(), data: { token } });
+    await raw.next((f) => f.type === 'auth_success');
+    /** Sends an envelope and waits for its ack (its message_id is the request's). */
+    const request = async (type: string, messageId: string, data: Frame) => {
+      const acked = raw.frames.filter((f) => f.type === 'ack' && f.message_id === messageId).length;
+      raw.send({ type, message_id: messageId, timestamp: Date.now(), data });
+      await until(
+        () => raw.frames.filter((f) => f.type === 'ack' && f.message_id === messageId).length > acked,
+        `${type} ack`,
+      );
+      return raw.frames.filter((f) => f.type === 'ack' && f.message_id === messageId).at(-1) as Frame;
+    };
+    const pushed = (content: string) =>
+      raw.frames.filter((f) => f.type === 'new_message' && (f.data as Frame).content === content);
+    return { raw, request, pushed };
+  }
+
+  it('a send retried with the same message_id is stored once and pushed once to each receiver socket', async () => {
+    const created = await rest(server.app, carol.token).post('/v1/groups', { name: 'retries', visibility: 'public' });
+    const group = String((created.body as { group: { id: number } }).group.id);
+    const sender = await rawClient(alice.token);
+    const senderPhone = await rawClient(alice.token);
+    const receiver = await rawClient(bob.token);
+    const receiverTablet = await rawClient(bob.token);
+    await sender.request('join_group', 'j1', { group_id: group });
+    await receiver.request('join_group', 'j2', { group_id: group });
+    const send = { group_id: group, msg_type: 1, content: 'retried' };
+
+    expect((await sender.request('send_message', 'retry-1', send)).data).toEqual({
+      message_id: 'retry-1',
+      success: true,
+    });
+    await until(() => receiver.pushed('retried').length === 1, 'the first push');
+    // the ack was lost: the client resends the same request, on the same socket and on another of its sockets
+    expect((await sender.request('send_message', 'retry-1', send)).data).toEqual({
+      message_id: 'retry-1',
+      success: true,
+    });
+    const late = await rawClient(bob.token); // connected after the original publish
+    expect((await senderPhone.request('send_message', 'retry-1', send)).data).toEqual({
+      message_id: 'retry-1',
+      success: true,
+    });
+    // a later message is pushed after every republish of the retried one (one conversation, in order)
+    await sender.request('send_message', 'after-1', { group_id: group, msg_type: 1, content: 'after' });
+    for (const socket of [receiver, receiverTablet, late, senderPhone]) {
+      await until(() => socket.pushed('after').length === 1, 'the later message');
+    }
+
+    const history = (await rest(server.app, alice.token).get(`/v1/conversations/g:${group}/messages`)).body as {
+      messages: { text: string }[];
+    };
+    expect(history.messages.filter((m) => m.text === 'retried')).toHaveLength(1);
+    expect(receiver.pushed('retried')).toHaveLength(1);
+    expect(receiverTablet.pushed('retried')).toHaveLength(1);
+    expect(late.pushed('retried')).toHaveLength(1); // the republish still reaches a socket that missed the original
+    // the sender's other socket was pushed it once (D4); the socket that sent it has it from its ack
+    expect(senderPhone.pushed('retried')).toHaveLength(1);
+    expect(sender.pushed('retried')).toHaveLength(0);
+  });
+
   it('private groups cannot be joined: ack{success:false} and error{code:403}', async () => {
     const a = await pageWithClient(alice.token);
     const ack = await a.request('join_group', { group_id: privateGroup });

@@ -1,9 +1,10 @@
 import { groupConversationId, parseUserId, renderUserId } from '@parley/protocol';
-import { AppError } from '../../../errors.js';
+import { AppError, toAppError } from '../../../errors.js';
 import type { Obj } from '../../../validation/validate.js';
 import type { Connection } from '../../connection.js';
 import type { Dialect } from '../../dialect.js';
 import { closeCodeFor } from '../shared/close-code.js';
+import { optionalClientMsgId } from '../shared/client-msg-id.js';
 import { authenticateFrame } from '../shared/frame-auth.js';
 import { parseJsonFrame } from '../shared/json-frame.js';
 import { sendThen, textInput } from '../shared/send.js';
@@ -13,7 +14,8 @@ import { renderSeed000Message } from './seed000-render.js';
 
 /**
  * Seed 000 (Study Buddy, /ws): the first frame is `{type:"auth", token}` -> `authenticated{userId}`;
- * `heartbeat` -> `heartbeat_ack`; `private` / `group` `{to, content}` -> `message_sent{message}` once stored.
+ * `heartbeat` -> `heartbeat_ack`; `private` / `group` `{to, content}` -> `message_sent{message}` once stored (with
+ * Parley's optional `client_msg_id`, a resend is stored once and answered with the original).
  * Refusals are `{type:"error", message, code}`; a refused token is followed by a close (3500 / 3501).
  */
 export class Seed000Dialect implements Dialect {
@@ -80,10 +82,16 @@ export class Seed000Dialect implements Dialect {
       }
       target = { conversationId: groupConversationId(group) };
     }
+    let key: string | null;
+    try {
+      key = optionalClientMsgId(frame.client_msg_id);
+    } catch (err) {
+      return this.error(conn, toAppError(err));
+    }
     await sendThen(
       this.ctx,
       conn,
-      textInput(target, frame.content),
+      textInput(target, frame.content, key),
       (r) => this.send(conn, { type: 'message_sent', message: renderSeed000Message(r.message) }),
       (error) => this.error(conn, error),
     );

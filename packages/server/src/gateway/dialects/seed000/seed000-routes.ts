@@ -5,6 +5,7 @@ import { body, groupIdParam, idList, userIdParam } from '../../../http/params.js
 import type { MessageRecord } from '../../../storage/records.js';
 import { limitOffset } from '../shared/paging.js';
 import { nameOf, peopleOf } from '../shared/people.js';
+import { optionalClientMsgId } from '../shared/client-msg-id.js';
 import { seedErrorShape } from '../shared/rest-errors.js';
 import { seedAuthenticate } from '../shared/seed-rest-auth.js';
 import { assertSendContent } from '../../../validation/send-content.js';
@@ -81,17 +82,17 @@ export async function seed000Rest(app: FastifyInstance, ctx: SeedContext): Promi
     const b = body(request.body);
     const to = parseUserId(b.receiver_id);
     if (to === null) throw new AppError('VALIDATION_FAILED', 'receiver_id is not a user id', { field: 'receiver_id' });
-    const r = await ctx.messages.send(
-      request.userId,
-      assertSendContent(textInput({ toUserId: to }, content(b.content))),
-    );
+    const input = textInput({ toUserId: to }, content(b.content), optionalClientMsgId(b.client_msg_id));
+    const r = await ctx.messages.send(request.userId, assertSendContent(input));
     return reply.status(201).send({ success: true, result: { message: renderSeed000Message(r.message) } });
   });
 
   app.post('/messages/group', async (request, reply) => {
     const b = body(request.body);
     const groupId = groupIdParam(String(b.group_id));
-    const input = assertSendContent(textInput({ conversationId: groupConversationId(groupId) }, content(b.content)));
+    const input = assertSendContent(
+      textInput({ conversationId: groupConversationId(groupId) }, content(b.content), optionalClientMsgId(b.client_msg_id)),
+    );
     const r = await ctx.messages.send(request.userId, input);
     return reply.status(201).send({ success: true, result: { message: renderSeed000Message(r.message) } });
   });

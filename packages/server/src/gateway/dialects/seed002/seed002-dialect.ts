@@ -24,7 +24,7 @@ type Handler = (conn: Connection, p: Obj) => Promise<unknown>;
  * reply_to_message_id}` where session_id is a conversation id ("dm:<a>:<b>", "g:<n>"; `to_user_id` may name a
  * direct conversation instead) -> `{success, message_id, time}` once stored, and the message is pushed to every
  * member's devices, this one included; `message_delivered` / `message_read{message_id}` move this user's
- * receipts, which reach the sender as `message_status`. Each answer is the acknowledgement, or
+ * receipts, which reach the sender of each message read (and only them) as `message_status`. Each answer is the acknowledgement, or
  * `<event>_response` for a client that only emits.
  */
 export class Seed002Dialect implements SocketIoDialect {
@@ -43,6 +43,10 @@ export class Seed002Dialect implements SocketIoDialect {
 
   encode(event: Parameters<Seed002Encoder['encode']>[0]): string | null {
     return this.encoder.encode(event);
+  }
+
+  encodeFor(event: Parameters<Seed002Encoder['encode']>[0], userId: string): string | null | undefined {
+    return this.encoder.encodeFor(event, userId);
   }
 
   opened(conn: Connection): void {
@@ -138,7 +142,7 @@ export class Seed002Dialect implements SocketIoDialect {
       conn,
       input,
       ({ message }) => {
-        this.encoder.index.remember(message.conversationId, message.seq, message.id);
+        this.encoder.index.remember(message);
         const answer = { success: true, message_id: Number(message.id), time: hourMinute(message.createdAt) };
         respond(this.write, conn, 'send_message', ack, answer);
       },
@@ -150,7 +154,7 @@ export class Seed002Dialect implements SocketIoDialect {
   private async receipt(conn: Connection, p: Obj, kind: 'delivered' | 'read') {
     const message = await this.ctx.store.getMessage(String(p.message_id ?? ''));
     if (!message) throw new AppError('NOT_FOUND', 'No such message', { field: 'message_id' });
-    this.encoder.index.remember(message.conversationId, message.seq, message.id);
+    this.encoder.index.remember(message);
     const me = conn.userId as string;
     if (kind === 'delivered') await this.ctx.receipts.markDelivered(me, message.conversationId, message.seq);
     else await this.ctx.receipts.markRead(me, message.conversationId, message.seq);

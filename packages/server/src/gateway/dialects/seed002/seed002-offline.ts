@@ -36,7 +36,7 @@ export async function pushOfflineMessages(
           page.map((m) => m.senderId),
         );
         for (const m of page) {
-          encoder.index.remember(m.conversationId, m.seq, m.id);
+          encoder.index.remember(m);
           ctx.hub.write(conn, socketIoFrame(['new_message', renderSeed002Message(m, users.get(m.senderId), true)]));
         }
         pushed += page.length;
@@ -53,7 +53,7 @@ export async function pushOfflineMessages(
       if (event.type === 'message.created' && event.message.seq <= (sentUpTo.get(event.message.conversationId) ?? 0)) {
         continue;
       }
-      const frame = encoder.encode(event);
+      const frame = encoder.frameFor(event, me);
       if (frame !== null) ctx.hub.write(conn, frame);
     }
   }

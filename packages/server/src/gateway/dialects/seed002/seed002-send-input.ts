@@ -3,11 +3,13 @@ import { AppError } from '../../../errors.js';
 import type { SendInput } from '../../../services/message-service.js';
 import { KIND } from '../../../validation/inputs.js';
 import type { Obj } from '../../../validation/validate.js';
+import { optionalClientMsgId } from '../shared/client-msg-id.js';
 
 /**
  * Seed 002's `send_message{session_id, from_user_id, message, role, message_type, reply_to_message_id}` as a send:
  * session_id is a conversation id (`to_user_id` may name a direct conversation instead); from_user_id, when
  * given, must be the registered user; role is kept in the message's metadata; message_type is the message kind.
+ * Parley adds an optional `client_msg_id`: a resend with it is stored once and answered with the original.
  */
 export function parseSendMessage(me: string, p: Obj): SendInput {
   const from = p.from_user_id === undefined || p.from_user_id === null ? null : parseUserId(p.from_user_id);
@@ -28,7 +30,7 @@ export function parseSendMessage(me: string, p: Obj): SendInput {
     });
   }
   const common = {
-    clientMsgId: null,
+    clientMsgId: optionalClientMsgId(p.client_msg_id),
     text: p.message,
     kind,
     metadata: typeof p.role === 'string' && p.role !== '' ? { role: p.role.slice(0, 32) } : null,

@@ -5,6 +5,7 @@ import type { Connection } from '../../connection.js';
 import type { Dialect } from '../../dialect.js';
 import { closeCodeFor } from '../shared/close-code.js';
 import { nestedDeeperThan } from '../shared/json-bounds.js';
+import { optionalClientMsgId } from '../shared/client-msg-id.js';
 import { parseJsonFrame } from '../shared/json-frame.js';
 import { nameOf } from '../shared/people.js';
 import { sendThen, textInput } from '../shared/send.js';
@@ -30,7 +31,8 @@ const PRESENCE_DATA_MAX_DEPTH = 4;
  * `typing{data:{is_typing, context}}` is relayed in the conversation its `context` (or `data.conversation_id`)
  * names, and dropped when it names none; `presence{status, data}` sets this device's state ("offline" reads as
  * away: a connected device cannot be offline); `message{to_user_id, message}` sends a direct message, pushed as
- * `chat` to the recipient and echoed to this socket. Errors: `{type:"error", error_code, message, timestamp}`.
+ * `chat` to the recipient and echoed to this socket (with Parley's optional `client_msg_id`, a resend is stored
+ * once and pushed to each socket once). Errors: `{type:"error", error_code, message, timestamp}`.
  */
 export class Seed003Dialect implements Dialect {
   readonly name = 'seed003';
@@ -137,7 +139,7 @@ export class Seed003Dialect implements Dialect {
     await sendThen(
       this.ctx,
       conn,
-      textInput(target, frame.message),
+      textInput(target, frame.message, optionalClientMsgId(frame.client_msg_id)),
       () => {},
       (error) => this.error(conn, 'MESSAGE_PROCESSING_ERROR', error.message),
       true,

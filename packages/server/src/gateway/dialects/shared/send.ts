@@ -4,9 +4,13 @@ import { assertSendContent } from '../../../validation/send-content.js';
 import type { Connection } from '../../connection.js';
 import type { SeedContext } from '../seed-context.js';
 
-/** A send as the seeds write it: text only, no idempotency key unless the seed has one. */
-export function textInput(target: { conversationId: string } | { toUserId: string }, text: string): SendInput {
-  return { ...target, clientMsgId: null, text, kind: 'text', metadata: null, replyTo: null };
+/** A send as the seeds write it: text only, with the client's idempotency key if it gave one. */
+export function textInput(
+  target: { conversationId: string } | { toUserId: string },
+  text: string,
+  clientMsgId: string | null = null,
+): SendInput {
+  return { ...target, clientMsgId, text, kind: 'text', metadata: null, replyTo: null };
 }
 
 /**

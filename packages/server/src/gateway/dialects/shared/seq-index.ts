@@ -1,18 +1,24 @@
 import { BoundedMap } from './bounded-map.js';
 
+/** The message at a position: its id and who sent it. */
+export interface IndexedMessage {
+  id: string;
+  senderId: string;
+}
+
 /**
- * Message ids by (conversation, seq), for seeds whose receipts name a message id while Parley's receipts name a
- * position. Filled from what the node sees (messages it encodes, sends it acknowledges, receipts it takes);
- * bounded, so a position it never saw has no id and its status is not announced.
+ * Message ids and senders by (conversation, seq), for seeds whose receipts name a message id while Parley's
+ * receipts name a position. Filled from what the node sees (messages it encodes, sends it acknowledges, receipts
+ * it takes); bounded, so a position it never saw has no entry and its status is not announced.
  */
 export class SeqIndex {
-  private readonly ids = new BoundedMap<string, string>(200_000);
+  private readonly messages = new BoundedMap<string, IndexedMessage>(200_000);
 
-  remember(conversationId: string, seq: number, messageId: string): void {
-    this.ids.set(`${conversationId}\u0000${seq}`, messageId);
+  remember(m: { conversationId: string; seq: number; id: string; senderId: string }): void {
+    this.messages.set(`${m.conversationId}\u0000${m.seq}`, { id: m.id, senderId: m.senderId });
   }
 
-  idAt(conversationId: string, seq: number): string | undefined {
-    return this.ids.get(`${conversationId}\u0000${seq}`);
+  at(conversationId: string, seq: number): IndexedMessage | undefined {
+    return this.messages.get(`${conversationId}\u0000${seq}`);
   }
 }

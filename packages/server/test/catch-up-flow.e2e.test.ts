@@ -77,7 +77,15 @@ describe('flow-controlled catch-up with a 64 KiB send buffer', () => {
       { positions: { [conv]: 0 } },
     );
     expect(result.conversations).toEqual([
-      { conversation_id: conv, from: 0, last_seq: BACKLOG, replayed: BACKLOG, must_page: false },
+      {
+        conversation_id: conv,
+        from: 0,
+        last_seq: BACKLOG,
+        from_rev: null,
+        last_rev: BACKLOG,
+        replayed: BACKLOG,
+        must_page: false,
+      },
     ]);
     const replayed = b.frames.filter(isMessage(conv)).map(messageOf);
     expect(replayed.map((m) => m.seq)).toEqual(range(1, BACKLOG));

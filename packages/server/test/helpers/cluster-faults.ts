@@ -53,10 +53,15 @@ export async function burst(clients: ReliableClient[], perClient: number, random
   }
 }
 
-export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+export async function waitUntil(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  state: () => unknown = () => '',
+) {
   const start = Date.now();
   while (!(await cond())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what} ${JSON.stringify(state())}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -92,6 +97,12 @@ export async function verify<E extends Record<string, number>>(url: string, flee
     clients.every((c) =>
       [...stored].every(([conv, msgs]) => !member(c.name, conv) || (c.held.get(conv)?.size ?? 0) >= msgs.length),
     );
+  const lagging = () =>
+    clients.flatMap((c) =>
+      [...stored]
+        .filter(([conv, msgs]) => member(c.name, conv) && (c.held.get(conv)?.size ?? 0) < msgs.length)
+        .map(([conv, msgs]) => `${c.name} ${conv} ${c.held.get(conv)?.size ?? 0}/${msgs.length}`),
+    );
   await waitUntil(
     () => {
       if (!converged()) for (const c of clients) c.resync();
@@ -99,6 +110,7 @@ export async function verify<E extends Record<string, number>>(url: string, flee
     },
     60_000,
     'every device to catch up',
+    lagging,
   );
 
   const storedIds = new Map<string, number>();

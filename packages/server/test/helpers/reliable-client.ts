@@ -37,6 +37,8 @@ export class ReliableClient {
   private nextId = 1;
   private counter = 0;
   private readonly toConfirm = new Map<string, number>();
+  /** The id of the sync awaiting its result: a correct client runs one catch-up at a time. */
+  private syncing: string | null = null;
   private confirmScheduled = false;
 
   constructor(
@@ -93,10 +95,14 @@ export class ReliableClient {
     }
   }
 
-  /** Asks the server to replay anything missed (as after a reconnect). */
+  /** Asks the server to replay anything missed (as after a reconnect), unless a catch-up is already running. */
   resync(): void {
-    if (this.ready)
-      this.ws?.send(JSON.stringify({ type: 'sync', id: `y${this.nextId++}`, positions: this.positions() }));
+    if (this.ready && this.syncing === null) this.sync();
+  }
+
+  private sync(): void {
+    this.syncing = `y${this.nextId++}`;
+    this.ws?.send(JSON.stringify({ type: 'sync', id: this.syncing, positions: this.positions() }));
   }
 
   private connect(): void {
@@ -110,6 +116,7 @@ export class ReliableClient {
     ws.on('close', () => {
       if (this.ws !== ws) return;
       this.ready = false;
+      this.syncing = null;
       if (this.stopped) return;
       this.reconnects++;
       setTimeout(() => this.connect(), 5 + Math.random() * 30);
@@ -120,7 +127,7 @@ export class ReliableClient {
     switch (f.type) {
       case 'hello':
         this.ready = true;
-        this.ws?.send(JSON.stringify({ type: 'sync', id: `y${this.nextId++}`, positions: this.positions() }));
+        this.sync();
         for (const item of this.outbox) this.transmit(item); // blind retry, in order
         return;
       case 'msg.new': {
@@ -133,7 +140,11 @@ export class ReliableClient {
         }
         return;
       }
+      case 'error':
+        if (f.id === this.syncing) this.syncing = null;
+        return;
       case 'result': {
+        if (f.id === this.syncing) this.syncing = null;
         const data = f.data as { message?: HeldMessage } | undefined;
         if (data?.message && typeof f.id === 'string' && f.id.startsWith('s')) {
           const m = data.message;

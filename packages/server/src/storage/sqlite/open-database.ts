@@ -5,8 +5,11 @@ import { SQLITE_MIGRATIONS } from './migrations.js';
 
 export type SqliteDb = Database.Database;
 
-/** Opens (creating if needed) the database file in WAL mode and applies pending migrations. */
-export function openDatabase(path: string, synchronous: 'full' | 'normal'): SqliteDb {
+/**
+ * Opens (creating if needed) the database file in WAL mode and applies pending migrations (unless `migrated`: the
+ * writer thread opens a file the main thread has already migrated).
+ */
+export function openDatabase(path: string, synchronous: 'full' | 'normal', migrated = false): SqliteDb {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -14,7 +17,7 @@ export function openDatabase(path: string, synchronous: 'full' | 'normal'): Sqli
   db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = OFF');
-  migrate(db);
+  if (!migrated) migrate(db);
   return db;
 }
 

@@ -11,7 +11,7 @@ import type { WriteFailure, WriteOp, WriteOutcome } from './sqlite-write-methods
  * never fails the others; a call's outcome is sent back only after the transaction holding it committed (D1).
  */
 const { path, synchronous, port } = workerData as { path: string; synchronous: 'full' | 'normal'; port: MessagePort };
-const db = openDatabase(path, synchronous);
+const db = openDatabase(path, synchronous, true); // the main thread migrated it before starting this thread
 const repos = createSqliteRepos(db) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
 const begin = db.prepare('BEGIN IMMEDIATE');
 const commit = db.prepare('COMMIT');

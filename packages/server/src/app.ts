@@ -171,7 +171,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     store,
     bus,
     new PositionBatch(store),
-    new ReceiptAnnouncer(store, store, bus),
+    new ReceiptAnnouncer(store, store, bus, (err) => log.warn({ err }, 'receipts of a turn could not be sent')),
   );
   const typing = new TypingService(conversations, social, bus, clock, config.presence.typingTtlMs);
   const notifications = new NotificationService(store, store, bus, clock);

@@ -26,6 +26,8 @@ export class ReceiptAnnouncer {
     private readonly messages: Pick<MessageRepo, 'sendersBetween'>,
     private readonly users: Pick<UserRepo, 'getUsers'>,
     private readonly bus: Bus,
+    /** Told when a turn's receipts could not be sent (the positions are stored; clients re-read them). */
+    private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
   /** Announces the move if it moved anything. */
@@ -86,8 +88,9 @@ export class ReceiptAnnouncer {
           },
         });
       }
-    } catch {
+    } catch (err) {
       // best effort: positions are stored; receipts are re-read with `receipts.get` / history after a reconnect
+      this.onError(err);
     }
   }
 }

@@ -95,7 +95,9 @@ describe('seed 001 (Socket.IO chat + system notifications): JWT handshake, /api/
     const dave = await hostUser(server.app, '4', 'dave');
     const erin = await hostUser(server.app, '5', 'erin');
     await befriend(server.app, dave, erin);
+    await befriend(server.app, carol, erin); // under the friends-only policy, only a friend may put erin in a group
     const group = await rest(server.app, carol.token).post('/v1/groups', { name: 'g', member_ids: [5] });
+    expect(group.status).toBe(201);
     const conv = `g:${(group.body as { group: { id: number } }).group.id}`;
     for (const text of ['g1', 'g2', 'g3']) {
       expect((await rest(server.app, carol.token).post(`/v1/conversations/${conv}/messages`, { text })).status).toBe(

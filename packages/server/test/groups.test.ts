@@ -394,10 +394,9 @@ describe('groups', () => {
     const member = (change: string, userId: string) => (f: Record<string, unknown>) =>
       f.type === 'conv.member' && f.conversation_id === conv && f.change === change && f.user_id === userId;
 
-    for (const s of [o, b]) {
-      expect(await s.next(member('added', owner.id))).toMatchObject({ role: 'owner' });
-      expect(await s.next(member('added', bob.id))).toMatchObject({ role: 'member' });
-    }
+    // at creation each member hears of its own addition only (the initial state, revision 0)
+    expect(await o.next(member('added', owner.id))).toMatchObject({ role: 'owner', rev: 0 });
+    expect(await b.next(member('added', bob.id))).toMatchObject({ role: 'member', rev: 0 });
     await api(owner).post(`/v1/groups/${group.id}/members`, { user_ids: [carol.id] });
     for (const s of [o, b, c]) expect(await s.next(member('added', carol.id))).toMatchObject({ role: 'member' });
 
@@ -407,6 +406,20 @@ describe('groups', () => {
     await api(owner).delete(`/v1/groups/${group.id}/members/${bob.id}`);
     // the removed member is told too, as are those who stay
     for (const s of [o, b, c]) expect(await s.next(member('removed', bob.id))).toMatchObject({ role: null });
+  });
+
+  it('16.5: creating a group of 40 sends each connected member one conv.member (its own addition), not one per member', async () => {
+    const owner = await register(server.app, 'olga');
+    const others = await Promise.all(Array.from({ length: 39 }, (_, i) => register(server.app, `member${i}`)));
+    const sockets = await Promise.all([owner, ...others.slice(0, 9)].map((u) => connect(u.token)));
+    const { group } = await createGroup(owner, { name: 'Big', member_ids: others.map((u) => u.id) });
+    // a message after the creation marks the end of what the creation sent
+    await api(owner).post(`/v1/conversations/${group.conversation_id}/messages`, { text: 'welcome' });
+    for (const [i, s] of sockets.entries()) {
+      await s.next((f) => f.type === 'msg.new' && (f.message as { text: string }).text === 'welcome');
+      const events = s.frames.filter((f) => f.type === 'conv.member' && f.conversation_id === group.conversation_id);
+      expect(events.map((f) => f.user_id)).toEqual([[owner, ...others][i]?.id]);
+    }
   });
 
   it('S1: a removed member can no longer read the history (403 NOT_MEMBER), send, or receive new messages', async () => {

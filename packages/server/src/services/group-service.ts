@@ -73,14 +73,13 @@ export class GroupService {
       this.clock(),
     );
     const all = [me, ...memberIds];
-    // the members a group starts with are its initial state (revision 0), not changes
-    this.membershipChanged(
-      conversation.id,
-      all.map((userId) => ({ userId, rev: 0 })),
-      all,
-      'added',
-      me,
-    );
+    this.membership.invalidate(conversation.id);
+    this.bus.publish({ kind: 'members-changed', conversationId: conversation.id });
+    // The members a group starts with are its initial state (revision 0), not changes: each is told of its own
+    // addition only, so creating a group of N costs N events, not N² (the member list is one read away).
+    for (const userId of all) {
+      this.publishMember(conversation.id, userId, 'added', userId === me ? 'owner' : 'member', [userId], 0);
+    }
     return { conversation, memberCount: all.length, myRole: 'owner' };
   }
 

@@ -254,6 +254,38 @@ describe('typing indicators', () => {
     expect(typingOf(d)).toEqual([]);
   });
 
+  it('16.5: start/stop toggles are bounded per user: at most the burst plus the rate over the time taken reach others', async () => {
+    const { conv, a1, b } = await setup();
+    const started = Date.now();
+    let relayed = 0;
+    for (let i = 0; i < 100; i++) {
+      const r = await a1.call<{ relayed: boolean }>('typing', { conversation_id: conv, state: i % 2 ? 'stop' : 'start' });
+      if (r.relayed) relayed++;
+    }
+    const seconds = (Date.now() - started) / 1000;
+    await roundTrip(b);
+    const bound = 10 + Math.ceil(5 * seconds) + 1;
+    expect(relayed).toBeLessThanOrEqual(bound);
+    expect(typingOf(b).length).toBe(relayed);
+  });
+
+  it('16.5: presence.set toggles are bounded per user: beyond the burst they get RATE_LIMITED with retry_after_ms', async () => {
+    await boot();
+    const [alice, bob] = await registerUsers(server.app, ['alice', 'bob']);
+    await makeFriends(server.app, alice, bob);
+    const a = await pool.connect(alice.token);
+    const b = await pool.connect(bob.token);
+    const started = Date.now();
+    const replies: Frame[] = [];
+    for (let i = 0; i < 40; i++) replies.push(await a.request('presence.set', { status: i % 2 ? 'online' : 'busy' }));
+    const seconds = (Date.now() - started) / 1000;
+    const limited = replies.filter((r) => r.type === 'error');
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]).toMatchObject({ code: 'RATE_LIMITED', retry_after_ms: expect.any(Number) });
+    expect(replies.length - limited.length).toBeLessThanOrEqual(5 + Math.ceil(seconds) + 1);
+    await roundTrip(b);
+  });
+
   it('T1: a second start within 1 s is dropped (relayed:false); stop is relayed and re-arms start', async () => {
     const { conv, a1, b } = await setup();
     expect(await a1.call('typing', { conversation_id: conv, state: 'start' })).toEqual({ relayed: true });

@@ -61,6 +61,7 @@ export function startHeartbeatSweep(ctx: GatewayContext): () => void {
     }
     ctx.frameRate.prune();
     ctx.typing.prune();
+    ctx.sessions.prune();
   }, tickMs);
   timer.unref();
   return () => clearInterval(timer);

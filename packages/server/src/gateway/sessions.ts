@@ -2,6 +2,7 @@ import type { DeviceStatus } from '@parley/protocol';
 import type { VerifiedToken } from '../auth/token-service.js';
 import { AppError } from '../errors.js';
 import type { DeviceService } from '../services/device-service.js';
+import { RateLimiter } from '../services/rate-limiter.js';
 import type { DeviceInfo } from '../storage/records.js';
 import type { Logger } from '../logger.js';
 import type { PresenceService } from '../services/presence-service.js';
@@ -12,6 +13,10 @@ import type { Hub } from './hub.js';
 
 /** Binds connections to users (and presence), and closes them: the one place a connection ends. */
 export class Sessions {
+  static readonly STATUS_PER_SEC = 1;
+  static readonly STATUS_BURST = 5;
+  private readonly statusRate = new RateLimiter(Sessions.STATUS_PER_SEC, Sessions.STATUS_BURST);
+
   constructor(
     private readonly hub: Hub,
     private readonly users: UserService,
@@ -57,6 +62,21 @@ export class Sessions {
   activity(conn: Connection, now: number): void {
     conn.lastActivityAt = now;
     if (conn.status === 'away' && !conn.statusManual && conn.userId !== null) this.setStatus(conn, 'online', false);
+  }
+
+  /**
+   * A state the client sets itself (presence.set, seed 003's status): at most `STATUS_PER_SEC` per user (burst
+   * `STATUS_BURST`), else RATE_LIMITED with retry_after_ms, so toggling cannot flood every contact (16.5).
+   */
+  setStatusByClient(conn: Connection, status: DeviceStatus): Promise<unknown> {
+    const wait = this.statusRate.take(conn.userId as string);
+    if (wait > 0) throw new AppError('RATE_LIMITED', 'Presence changes too fast', { retryAfterMs: wait });
+    return this.setStatus(conn, status, true);
+  }
+
+  /** Forgets refilled rate buckets (called from the periodic sweep). */
+  prune(): void {
+    this.statusRate.prune();
   }
 
   /** Sets the device's presence state (manual: set by the client, not by automatic away). */

@@ -1,6 +1,7 @@
 import { parseConversationId } from '@parley/protocol';
 import type { Bus } from '../cluster/bus.js';
 import type { Clock } from './clock.js';
+import { RateLimiter } from './rate-limiter.js';
 import type { ConversationService } from './conversation-service.js';
 import type { SocialService } from './social-service.js';
 
@@ -9,10 +10,15 @@ import type { SocialService } from './social-service.js';
  * message could: never across a block (in a group, blocked members are left out) and, under the friends-only DM
  * policy, not from a stranger. A `start` expires by itself
  * after `ttlMs` (receivers are told so); at most one `start` per user and conversation per second is relayed,
- * the rest are dropped (T1).
+ * the rest are dropped (T1). Start/stop toggles cannot flood a group: a user's relayed indicators, starts and
+ * stops together, are bounded by a token bucket (`EVENTS_PER_SEC`, burst `EVENTS_BURST`); beyond it they are
+ * dropped like a too-early start (16.5).
  */
 export class TypingService {
+  static readonly EVENTS_PER_SEC = 5;
+  static readonly EVENTS_BURST = 10;
   private lastStart = new Map<string, number>();
+  private readonly events: RateLimiter;
 
   constructor(
     private readonly conversations: ConversationService,
@@ -20,7 +26,9 @@ export class TypingService {
     private readonly bus: Bus,
     private readonly clock: Clock,
     readonly ttlMs: number,
-  ) {}
+  ) {
+    this.events = new RateLimiter(TypingService.EVENTS_PER_SEC, TypingService.EVENTS_BURST, clock);
+  }
 
   /** Relays the indicator; false when it was dropped by the rate limit. */
   async typing(me: string, conversationId: string, state: 'start' | 'stop', context: string | null): Promise<boolean> {
@@ -30,8 +38,10 @@ export class TypingService {
     if (state === 'start') {
       const last = this.lastStart.get(key);
       if (last !== undefined && now - last < 1000) return false;
+      if (this.events.take(me) > 0) return false;
       this.lastStart.set(key, now);
     } else {
+      if (this.events.take(me) > 0) return false;
       this.lastStart.delete(key);
     }
     const parsed = parseConversationId(conversationId);
@@ -61,5 +71,6 @@ export class TypingService {
   prune(): void {
     const cutoff = this.clock() - this.ttlMs;
     for (const [key, at] of this.lastStart) if (at < cutoff) this.lastStart.delete(key);
+    this.events.prune();
   }
 }

@@ -114,7 +114,7 @@ export const canonicalHandlers: Record<string, Handler> = {
   async 'presence.set'(ctx, conn, f): Promise<ResultData['presence.set']> {
     const status = optEnum<DeviceStatus>(f, 'status', ['online', 'away', 'busy']);
     if (!status) throw new AppError('VALIDATION_FAILED', 'status is required', { field: 'status' });
-    await ctx.sessions.setStatus(conn, status, true);
+    await ctx.sessions.setStatusByClient(conn, status);
     return { status };
   },
 

@@ -127,7 +127,7 @@ export class Seed003Dialect implements Dialect {
     }
     this.encoder.presenceData.set(conn.userId as string, data);
     const state = status === 'offline' ? 'away' : (status as 'online' | 'away' | 'busy');
-    await this.ctx.sessions.setStatus(conn, state, true);
+    await this.ctx.sessions.setStatusByClient(conn, state);
   }
 
   private async message(conn: Connection, frame: Obj): Promise<void> {

@@ -34,13 +34,15 @@ export class ReceiptService {
   async markRead(me: string, conversationId: string, seq: number) {
     await this.requireStarted(me, conversationId);
     const move = await this.positionWrites.advance({ conversationId, userId: me, readSeq: seq });
+    // Announced as soon as it is stored: this ask may carry the move for others coalesced with it (a delivery
+    // confirmed in the same batch gets no move of its own), so a failure below must not lose the receipt.
+    this.announcer.moved(conversationId, me, move);
     const [unreadCount, totalUnread] = await Promise.all([
       this.repo.unreadCount(conversationId, me),
       this.repo.totalUnread(me),
     ]);
     const result = { conversationId, readSeq: move.read.after, unreadCount, totalUnread };
     this.bus.publish({ kind: 'deliver', to: [me], event: { type: 'read.updated', userId: me, ...result } });
-    this.announcer.moved(conversationId, me, move);
     return result;
   }
 

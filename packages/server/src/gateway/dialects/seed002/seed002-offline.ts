@@ -1,5 +1,7 @@
 import type { MessageRecord } from '../../../storage/records.js';
 import type { Connection } from '../../connection.js';
+import { holdLiveEvents, releaseHeld } from '../../held-events.js';
+import { catchUpPieceBytes, PacedWriter } from '../../paced-writer.js';
 import { peopleOf } from '../shared/people.js';
 import type { SeedContext } from '../seed-context.js';
 import { socketIoFrame } from '../socketio/socket-io-transport.js';
@@ -12,7 +14,9 @@ const PAGE = 200;
  * Seed 002's offline messages, pushed on register: a catch-up from the store (the sync service) starting at the
  * user's delivered positions, so every message no device of theirs confirmed arrives as `new_message` with
  * `offline: true`, in order per conversation. A backlog beyond PARLEY_SYNC_REPLAY_LIMIT is cut to its newest
- * messages. Live events are held back meanwhile and follow, without repeating what the catch-up sent.
+ * messages. Live events are held back meanwhile and follow, without repeating what the catch-up sent (the same
+ * hold and release as the canonical sync), and the push is paced to what the socket drains (C3): a device far
+ * behind is never closed as a slow consumer by its own offline push.
  */
 export async function pushOfflineMessages(
   ctx: SeedContext,
@@ -20,8 +24,9 @@ export async function pushOfflineMessages(
   encoder: Seed002Encoder,
 ): Promise<number> {
   const me = conn.userId as string;
-  conn.holding ??= [];
+  holdLiveEvents(conn);
   const sentUpTo = new Map<string, number>();
+  const writer = new PacedWriter(ctx.hub, conn, catchUpPieceBytes(ctx.config.limits.sendBufferBytes));
   let pushed = 0;
   try {
     const rows = await ctx.store.listUserConversations(me);
@@ -37,24 +42,16 @@ export async function pushOfflineMessages(
         );
         for (const m of page) {
           encoder.index.remember(m);
-          ctx.hub.write(conn, socketIoFrame(['new_message', renderSeed002Message(m, users.get(m.senderId), true)]));
+          const frame = socketIoFrame(['new_message', renderSeed002Message(m, users.get(m.senderId), true)]);
+          if (!(await writer.write(frame))) return pushed;
+          pushed++;
+          cursor = m.seq;
         }
-        pushed += page.length;
-        cursor = (page[page.length - 1] as MessageRecord).seq;
-        await new Promise((r) => setImmediate(r));
       }
       sentUpTo.set(item.conversationId, cursor);
     }
     return pushed;
   } finally {
-    const held = conn.holding ?? [];
-    conn.holding = null;
-    for (const event of held) {
-      if (event.type === 'message.created' && event.message.seq <= (sentUpTo.get(event.message.conversationId) ?? 0)) {
-        continue;
-      }
-      const frame = encoder.frameFor(event, me);
-      if (frame !== null) ctx.hub.write(conn, frame);
-    }
+    releaseHeld(ctx.hub, conn, (event) => encoder.frameFor(event, me), sentUpTo);
   }
 }

@@ -105,6 +105,8 @@ export interface Config {
    * when that frame is a `sync`, they follow its result; otherwise, or after this long, they are released in order.
    */
   startHoldMs: number;
+  /** A connection with this many requests awaiting their reply (sends awaiting their ack) is not read until half are answered. */
+  maxUnackedPerConnection: number;
   webhook: { url: string; secret: string; maxAttempts: number; retryBaseMs: number; timeoutMs: number } | null;
   shutdownTimeoutMs: number;
   /** Settings that are valid but probably not what the operator wants; logged as warnings at start. */
@@ -306,6 +308,7 @@ export function loadConfig(env: Env = process.env): Config {
     seed003Presence: readEnum(env, 'PARLEY_SEED003_PRESENCE', ['contacts', 'everyone'] as const, 'contacts'),
     syncReplayLimit: readInt(env, 'PARLEY_SYNC_REPLAY_LIMIT', 2_000, 1, 1_000_000),
     startHoldMs: readInt(env, 'PARLEY_START_HOLD_MS', 1_000, 0, 60_000),
+    maxUnackedPerConnection: readInt(env, 'PARLEY_MAX_UNACKED_PER_CONNECTION', 256, 1, 100_000),
     webhook: readWebhook(env),
     shutdownTimeoutMs: readInt(env, 'PARLEY_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     webDir: resolve(readString(env, 'PARLEY_WEB_DIR', DEFAULT_WEB_DIR)),

@@ -29,6 +29,11 @@ export class Connection {
   /** The messages this connection was given, so a message published again reaches it once (made on first use). */
   sent: SentMessages | null = null;
   pinged = false;
+  /** Requests awaiting their reply (sends awaiting their ack): past the window, the socket is not read. */
+  unanswered = 0;
+  readPaused = false;
+  /** Frames waiting for the window to open again. */
+  windowWaiters: (() => void)[] = [];
   closed = false;
   /** Frames due to this socket, written together once per tick. */
   pending: (string | Buffer)[] = [];

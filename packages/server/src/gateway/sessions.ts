@@ -106,6 +106,7 @@ export class Sessions {
   closed(conn: Connection): void {
     if (conn.closed) return;
     conn.closed = true;
+    for (const open of conn.windowWaiters.splice(0)) open(); // frames waiting for the window end with the connection
     if (conn.startHold !== null) clearTimeout(conn.startHold);
     conn.startHold = null;
     conn.holding = null;

@@ -12,4 +12,7 @@ export interface Transport {
   close(code: number, reason: string): void;
   /** A protocol-level ping (answered by browsers and libraries without application code). */
   ping(): void;
+  /** Stops / restarts reading the client's frames (TCP then holds the client back); optional for a transport. */
+  pause?(): void;
+  resume?(): void;
 }

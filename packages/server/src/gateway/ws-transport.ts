@@ -23,6 +23,14 @@ export class WsTransport implements Transport {
     return this.ws.bufferedAmount;
   }
 
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
   write(frames: readonly (string | Buffer)[]): void {
     if (!this.open || frames.length === 0) return;
     const socket = this.socket;

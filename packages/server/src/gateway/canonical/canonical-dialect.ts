@@ -21,6 +21,7 @@ import {
   takeStartHold,
 } from './canonical-start.js';
 import { runSync } from './canonical-sync.js';
+import { awaitingReply, windowOpen } from '../read-backpressure.js';
 
 type RequestId = string | number | undefined;
 
@@ -48,6 +49,8 @@ export class CanonicalDialect implements Dialect {
 
   /** C4: the first frame after `hello` decides where the events held since the connection started go. */
   async frame(conn: Connection, text: string): Promise<void> {
+    const window = windowOpen(conn);
+    if (window) await window;
     if (!takeStartHold(conn)) return this.handle(conn, text);
     if (!isSyncFrame(text)) releaseStartHold(this.ctx, conn);
     try {
@@ -91,14 +94,17 @@ export class CanonicalDialect implements Dialect {
       const data = await handler(this.ctx, conn, f);
       if (data !== null && typeof data === 'object' && 'deferred' in data) {
         const { deferred, after } = data as Deferred;
+        const answered = awaitingReply(conn, this.ctx.config.maxUnackedPerConnection);
         this.ctx.replies.track(
           deferred.then(
             (d) => {
               if (id !== undefined) this.send(conn, { type: 'result', id, data: d });
+              answered();
               after?.();
             },
             (err) => {
               this.error(conn, id, this.internal(err));
+              answered();
               after?.();
             },
           ),

@@ -56,7 +56,7 @@ export class SqliteWriter {
     this.closed = true;
     const closedDb = new Promise<void>((resolve) => this.port.once('close', resolve));
     this.port.postMessage({ close: true });
-    await closedDb;
+    await Promise.race([closedDb, this.exited]); // a writer that died meanwhile has nothing left to close
     await this.worker.terminate();
     await this.exited;
   }

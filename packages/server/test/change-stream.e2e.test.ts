@@ -1,11 +1,26 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Frame, isMessage, makeGroup, messageOf, registerUsers, SocketPool, sendMessages } from './helpers/delivery-kit.js';
+import {
+  type Frame,
+  isMessage,
+  makeGroup,
+  messageOf,
+  registerUsers,
+  SocketPool,
+  sendMessages,
+} from './helpers/delivery-kit.js';
 import { rest } from './helpers/rest.js';
 import { startServer, type TestServer } from './helpers/test-server.js';
+import { syncRequest } from './helpers/sync.js';
 import type { TestSocket } from './helpers/test-socket.js';
 
 type SyncResult = {
-  conversations: { conversation_id: string; from_rev: number | null; last_rev: number; replayed: number; must_page: boolean }[];
+  conversations: {
+    conversation_id: string;
+    from_rev: number | null;
+    last_rev: number;
+    replayed: number;
+    must_page: boolean;
+  }[];
   revs: Record<string, number>;
 };
 type WireMessage = { id: string; seq: number; rev: number; kind: string; text: string; deleted_at?: string };
@@ -18,9 +33,8 @@ afterEach(async () => {
 });
 
 async function sync(s: TestSocket, payload: Record<string, unknown>) {
-  const reply = await s.request('sync', payload);
-  if (reply.type !== 'result') throw new Error(`sync refused: ${JSON.stringify(reply)}`);
-  return { result: reply.data as SyncResult, before: s.frames.slice(0, s.frames.indexOf(reply)) };
+  const { result, at } = await syncRequest<SyncResult>(s, payload);
+  return { result, before: s.frames.slice(0, at) };
 }
 
 const historyOf = async (s: TestSocket, conversationId: string) =>
@@ -37,7 +51,9 @@ describe('the change stream (C5)', () => {
     const offline = await pool.connect(bob.token);
     const first = await sync(offline, { revs: { [group]: 0 }, positions: { [group]: 0 } });
     expect(first.result.revs[group]).toBe(3);
-    const held = new Map(first.before.filter(isMessage(group)).map((f) => [messageOf(f).seq, f.message as WireMessage]));
+    const held = new Map(
+      first.before.filter(isMessage(group)).map((f) => [messageOf(f).seq, f.message as WireMessage]),
+    );
     expect([...held.keys()]).toEqual([1, 2, 3]);
     offline.close();
     await offline.closed;
@@ -88,8 +104,14 @@ describe('the change stream (C5)', () => {
     const back = await pool.connect(bob.token);
     const { result, before } = await sync(back, { revs: { [group]: 2 }, positions: { [group]: 2 } });
     const changes = before
-      .filter((f) => (f.type === 'conv.member' || f.type === 'msg.new') && (f.conversation_id ?? (f.message as { conversation_id: string })?.conversation_id) === group)
-      .map((f) => (f.type === 'msg.new' ? ['msg.new', (f.message as WireMessage).rev] : [`member.${f.change as string}`, f.rev]));
+      .filter(
+        (f) =>
+          (f.type === 'conv.member' || f.type === 'msg.new') &&
+          (f.conversation_id ?? (f.message as { conversation_id: string })?.conversation_id) === group,
+      )
+      .map((f) =>
+        f.type === 'msg.new' ? ['msg.new', (f.message as WireMessage).rev] : [`member.${f.change as string}`, f.rev],
+      );
     expect(changes).toEqual([
       ['member.added', 3],
       ['msg.new', 4],

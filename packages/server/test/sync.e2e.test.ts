@@ -13,6 +13,7 @@ import {
 } from './helpers/delivery-kit.js';
 import { register, rest } from './helpers/rest.js';
 import { startServer, type TestServer } from './helpers/test-server.js';
+import { syncRequest } from './helpers/sync.js';
 import type { TestSocket } from './helpers/test-socket.js';
 
 type SyncConversation = {
@@ -36,12 +37,7 @@ afterEach(async () => {
   await server?.stop();
 });
 
-/** Sends a sync request; resolves with its result and the index of the result frame among the socket's frames. */
-async function sync(s: TestSocket, payload: Record<string, unknown>) {
-  const reply = await s.request('sync', payload);
-  if (reply.type !== 'result') throw new Error(`sync refused: ${JSON.stringify(reply)}`);
-  return { result: reply.data as SyncResult, at: s.frames.indexOf(reply) };
-}
+const sync = (s: TestSocket, payload: Record<string, unknown>) => syncRequest<SyncResult>(s, payload);
 
 /** The seqs of the msg.new frames of one conversation received by the socket, in arrival order. */
 const seqsOf = (s: TestSocket, conversationId: string, frames: Frame[] = s.frames) =>
@@ -132,7 +128,15 @@ describe('catch-up after reconnecting', () => {
       replayed: 3,
       must_page: false,
     });
-    expect(byConv.get(group)).toEqual({ conversation_id: group, from: 0, last_seq: 4, from_rev: null, last_rev: 4, replayed: 4, must_page: false });
+    expect(byConv.get(group)).toEqual({
+      conversation_id: group,
+      from: 0,
+      last_seq: 4,
+      from_rev: null,
+      last_rev: 4,
+      replayed: 4,
+      must_page: false,
+    });
     expect(byConv.has(withDave)).toBe(false);
     expect(result.total_unread).toBe(4 + 3 + 4);
 
@@ -156,8 +160,24 @@ describe('catch-up after reconnecting', () => {
     const b = await pool.connect(bob.token);
     const { result, at } = await sync(b, { positions: { [big]: 5, [small]: 0 } });
     const byConv = new Map(result.conversations.map((c) => [c.conversation_id, c]));
-    expect(byConv.get(big)).toEqual({ conversation_id: big, from: 5, last_seq: 45, from_rev: null, last_rev: 45, replayed: 0, must_page: true });
-    expect(byConv.get(small)).toEqual({ conversation_id: small, from: 0, last_seq: 5, from_rev: null, last_rev: 5, replayed: 5, must_page: false });
+    expect(byConv.get(big)).toEqual({
+      conversation_id: big,
+      from: 5,
+      last_seq: 45,
+      from_rev: null,
+      last_rev: 45,
+      replayed: 0,
+      must_page: true,
+    });
+    expect(byConv.get(small)).toEqual({
+      conversation_id: small,
+      from: 0,
+      last_seq: 5,
+      from_rev: null,
+      last_rev: 5,
+      replayed: 5,
+      must_page: false,
+    });
     expect(seqsOf(b, big)).toEqual([]);
     expect(seqsOf(b, small, b.frames.slice(0, at))).toEqual([1, 2, 3, 4, 5]);
 

@@ -238,12 +238,11 @@ export class GroupService {
     changed: { userId: string; rev: number }[],
     audience: string[],
     change: 'added' | 'removed',
-    owner?: string,
   ) {
     this.membership.invalidate(conversationId);
     this.bus.publish({ kind: 'members-changed', conversationId });
     for (const { userId, rev } of changed) {
-      const role = change === 'removed' ? null : userId === owner ? 'owner' : 'member';
+      const role = change === 'removed' ? null : 'member';
       this.publishMember(conversationId, userId, change, role, audience, rev);
     }
   }

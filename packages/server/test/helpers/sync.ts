@@ -35,3 +35,13 @@ export async function nextMillisecond(): Promise<void> {
   const t0 = Date.now();
   await waitFor(() => Date.now() > t0 + 1, 'clock advance');
 }
+
+/** Sends a sync request; resolves with its result and the index of the result frame among the socket's frames. */
+export async function syncRequest<T>(
+  s: TestSocket,
+  payload: Record<string, unknown>,
+): Promise<{ result: T; at: number }> {
+  const reply = await s.request('sync', payload);
+  if (reply.type !== 'result') throw new Error(`sync refused: ${JSON.stringify(reply)}`);
+  return { result: reply.data as T, at: s.frames.indexOf(reply) };
+}

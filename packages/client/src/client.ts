@@ -375,6 +375,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   private receive(m: WireMessage): void {
+    // A conversation's very first change seen live (a new DM or group's first message): nothing came before it, so
+    // its revisions are tracked from here, with no catch-up (which would hold back the messages that follow).
+    if (m.seq === 1 && m.rev === 1 && this.revs.positions()[m.conversation_id] === undefined) {
+      this.revs.caughtUp(m.conversation_id, 0);
+    }
     this.changed(m.conversation_id, m.rev);
     if (this.messages.has(m.conversation_id, m.seq)) {
       // replayed in a newer state than held (a catch-up carries current states)
